@@ -1,0 +1,264 @@
+/**
+ * The local API gateway and function supervisor, started in the background by `stack up`.
+ *
+ * - Serves `/functions/v1/<name>` on 54321 and forwards to the Deno processes running that function
+ *   (round robin), enforcing `verify_jwt` from supabase/config.toml before the function runs, as the
+ *   platform's gateway does: a valid signature (HS256 with the JWT secret, or ES256/RS256 from the JWKS)
+ *   and an unexpired `exp`, whatever the role. OPTIONS passes through unchecked for CORS preflight.
+ * - Serves the JWKS at `/auth/v1/.well-known/jwks.json`, as hosted projects do.
+ * - Restarts a function process that dies, with backoff; `/_stack/status` reports every process.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import { join } from "node:path";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { readFunctions, readFunctionsDotEnv, type FunctionSpec } from "./config.ts";
+import { loadKeys, type StackKeys } from "./keys.ts";
+import {
+  API_PORT, API_URL, DB_URL, FUNCTIONS_DIR, FUNCTION_LOG_DIR, GATEWAY_PID_FILE, HOST, ROOT, RUN_DIR, STACK_DIR, WORKER_BASE_PORT,
+} from "./paths.ts";
+import { parseEnvFile } from "./env-file.ts";
+
+type WorkerState = "starting" | "ready" | "dead" | "stopped";
+
+interface Worker {
+  fn: FunctionSpec;
+  index: number;
+  port: number;
+  proc: ChildProcess | null;
+  state: WorkerState;
+  restarts: number;
+  lastExit: { code: number | null; signal: string | null; at: string } | null;
+  readySince: number;
+  log: WriteStream;
+}
+
+const DENO = join(ROOT, "node_modules", ".bin", "deno");
+let stopping = false;
+
+function functionEnv(keys: StackKeys): NodeJS.ProcessEnv {
+  const envFile = process.env.STACK_ENV_FILE;
+  return {
+    ...process.env,
+    SUPABASE_URL: API_URL,
+    SUPABASE_DB_URL: DB_URL,
+    SUPABASE_ANON_KEY: keys.anonKey,
+    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+    SUPABASE_JWKS: JSON.stringify(keys.jwks),
+    JWT_SECRET: keys.jwtSecret,
+    TOKEN_ENCRYPTION_KEYS: keys.tokenEncryptionKeys,
+    ...readFunctionsDotEnv(),
+    ...(envFile ? parseEnvFile(envFile) : {}),
+    DENO_DIR: join(STACK_DIR, "deno"),
+    NO_COLOR: "1",
+  };
+}
+
+function startWorker(w: Worker, env: NodeJS.ProcessEnv): void {
+  w.state = "starting";
+  const proc = spawn(
+    DENO,
+    [
+      "run", "--node-modules-dir=manual", "--config", join(FUNCTIONS_DIR, "deno.json"),
+      "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--no-prompt", w.fn.entrypoint,
+    ],
+    {
+      cwd: ROOT,
+      env: { ...env, DENO_SERVE_ADDRESS: `tcp:${HOST}:${w.port}`, SB_FUNCTION_NAME: w.fn.name },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  w.proc = proc;
+  const tag = `[${w.fn.name}#${w.index} pid=${proc.pid}]`;
+  const pipeLines = (stream: NodeJS.ReadableStream) => {
+    let buf = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        w.log.write(`${new Date().toISOString()} ${tag} ${buf.slice(0, nl)}\n`);
+        buf = buf.slice(nl + 1);
+      }
+    });
+  };
+  pipeLines(proc.stdout!);
+  pipeLines(proc.stderr!);
+  proc.on("exit", (code, signal) => {
+    w.lastExit = { code, signal, at: new Date().toISOString() };
+    w.proc = null;
+    if (stopping) {
+      w.state = "stopped";
+      return;
+    }
+    w.state = "dead";
+    w.log.write(`${new Date().toISOString()} ${tag} exited (code ${code}, signal ${signal}); restarting\n`);
+    const healthyFor = w.readySince ? Date.now() - w.readySince : 0;
+    if (healthyFor > 30_000) w.restarts = 0;
+    const delay = Math.min(250 * 2 ** w.restarts, 5_000);
+    w.restarts += 1;
+    setTimeout(() => !stopping && startWorker(w, env), delay);
+  });
+  void waitListening(w, proc);
+}
+
+async function waitListening(w: Worker, proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (w.proc === proc && Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(w.port, HOST);
+      s.once("connect", () => { s.destroy(); resolve(true); });
+      s.once("error", () => resolve(false));
+    });
+    if (ok && w.proc === proc) {
+      w.state = "ready";
+      w.readySince = Date.now();
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(FUNCTION_LOG_DIR, { recursive: true });
+  mkdirSync(RUN_DIR, { recursive: true });
+  const keys = await loadKeys();
+  const env = functionEnv(keys);
+  const secret = new TextEncoder().encode(keys.jwtSecret);
+  const jwks = createLocalJWKSet(keys.jwks);
+
+  const functions = readFunctions();
+  const workers = new Map<string, Worker[]>();
+  let port = WORKER_BASE_PORT;
+  for (const fn of functions) {
+    const log = createWriteStream(join(FUNCTION_LOG_DIR, `${fn.name}.log`), { flags: "a" });
+    const list: Worker[] = [];
+    for (let i = 0; i < fn.workers; i++) {
+      list.push({ fn, index: i, port: port++, proc: null, state: "starting", restarts: 0, lastExit: null, readySince: 0, log });
+    }
+    workers.set(fn.name, list);
+  }
+  const cursor = new Map<string, number>();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+
+  /** Why a request fails verify_jwt, or null when it passes. */
+  async function jwtProblem(authorization: string | undefined): Promise<string | null> {
+    if (!authorization) return "Missing authorization header";
+    const m = /^Bearer ([^\s]+)$/i.exec(authorization.trim());
+    if (!m) return "Invalid JWT";
+    const token = m[1]!;
+    try {
+      const { alg } = decodeProtectedHeader(token);
+      if (alg === "HS256") await jwtVerify(token, secret, { algorithms: ["HS256"] });
+      else if (alg === "ES256" || alg === "RS256") await jwtVerify(token, jwks, { algorithms: ["ES256", "RS256"] });
+      else return "Invalid JWT";
+      return null;
+    } catch {
+      return "Invalid JWT";
+    }
+  }
+
+  async function pick(name: string): Promise<Worker | null> {
+    const list = workers.get(name)!;
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const ready = list.filter((w) => w.state === "ready");
+      if (ready.length > 0) {
+        const i = (cursor.get(name) ?? 0) % ready.length;
+        cursor.set(name, i + 1);
+        return ready[i]!;
+      }
+      if (Date.now() > deadline || stopping) return null;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", API_URL);
+    if (url.pathname === "/health") return json(res, 200, { ok: true });
+    if (url.pathname === "/auth/v1/.well-known/jwks.json") {
+      return json(res, 200, keys.jwks, { "cache-control": "public, max-age=600" });
+    }
+    if (url.pathname === "/_stack/status") {
+      return json(res, 200, {
+        pid: process.pid,
+        functions: functions.map((fn) => ({
+          name: fn.name,
+          verify_jwt: fn.verifyJwt,
+          workers: workers.get(fn.name)!.map((w) => ({
+            port: w.port, pid: w.proc?.pid ?? null, state: w.state, restarts: w.restarts, last_exit: w.lastExit,
+          })),
+        })),
+      });
+    }
+    const m = /^\/functions\/v1\/([a-z0-9][a-z0-9_-]*)(\/.*)?$/.exec(url.pathname);
+    if (!m || !workers.has(m[1]!)) {
+      return json(res, 404, { code: "NOT_FOUND", message: "Requested function was not found" });
+    }
+    const name = m[1]!;
+    const fn = functions.find((f) => f.name === name)!;
+    if (fn.verifyJwt && req.method !== "OPTIONS") {
+      const problem = await jwtProblem(req.headers.authorization);
+      if (problem) return json(res, 401, { code: 401, message: problem });
+    }
+    const worker = await pick(name);
+    if (!worker) return json(res, 503, { code: 503, message: "Function is not available" });
+    const headers = { ...req.headers, host: `${HOST}:${worker.port}`, "x-forwarded-host": req.headers.host ?? "", "x-forwarded-proto": "http" };
+    const upstream = http.request(
+      { host: HOST, port: worker.port, method: req.method, path: `/${name}${m[2] ?? ""}${url.search}`, headers, agent },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on("error", () => {
+      if (!res.headersSent) json(res, 502, { code: 502, message: "Function crashed or closed the connection" });
+      else res.destroy();
+    });
+    res.on("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    req.pipe(upstream);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    server.close();
+    const procs = [...workers.values()].flat().map((w) => w.proc).filter((p): p is ChildProcess => p !== null);
+    for (const p of procs) p.kill("SIGTERM");
+    const force = setTimeout(() => procs.forEach((p) => p.kill("SIGKILL")), 3_000);
+    const check = setInterval(() => {
+      if (procs.every((p) => p.exitCode !== null || p.signalCode !== null)) {
+        clearInterval(check);
+        clearTimeout(force);
+        rmSync(GATEWAY_PID_FILE, { force: true });
+        process.exit(0);
+      }
+    }, 50);
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(API_PORT, HOST, () => resolve());
+  });
+  writeFileSync(GATEWAY_PID_FILE, String(process.pid));
+  for (const list of workers.values()) for (const w of list) startWorker(w, env);
+  console.log(`${new Date().toISOString()} gateway listening on ${API_URL}, ${functions.length} functions`);
+}
+
+main().catch((err) => {
+  console.error(`gateway failed: ${(err as Error).message}`);
+  process.exit(1);
+});
