@@ -1,0 +1,125 @@
+import {
+  createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify,
+  type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey,
+} from "jose";
+import { ApiError } from "./api-error.ts";
+import { constantTimeEqual } from "./constant-time-equal.ts";
+import { isUuid } from "./fields.ts";
+
+/** Who is calling: an end user (from a verified access token) or a server holding a secret key. */
+export type Principal =
+  | { kind: "user"; userId: string; claims: JWTPayload }
+  | { kind: "service" };
+
+export type AuthMode = "user" | "service" | "user_or_service" | "none";
+
+/** The environment the authenticator reads, as the platform provides it to Edge Functions. */
+export interface AuthEnv {
+  SUPABASE_URL?: string;
+  SUPABASE_SERVICE_ROLE_KEY?: string;
+  /** New-style secret keys as JSON `{ "name": "sb_secret_..." }` (platform-provided). */
+  SUPABASE_SECRET_KEYS?: string;
+  /** Inline JWKS (JSON) of the project's asymmetric signing keys. */
+  SUPABASE_JWKS?: string;
+  /** The legacy HS256 JWT secret, for projects (and the CLI stack) still signing user tokens with it. */
+  JWT_SECRET?: string;
+}
+
+const ASYMMETRIC = ["ES256", "RS256"];
+
+/**
+ * Builds the request authenticator used by every function. User tokens are verified here even when the
+ * gateway's verify_jwt already did, because the gateway accepts any role (the anon key passes it).
+ *
+ * - HS256 tokens: the legacy JWT secret (`JWT_SECRET`).
+ * - ES256/RS256 tokens: `SUPABASE_JWKS` or the project's `/auth/v1/.well-known/jwks.json`
+ *   (https://supabase.com/docs/guides/auth/signing-keys).
+ * - Service callers: the bearer token equals the service role key or a secret key (constant-time), or is
+ *   a verified JWT whose role is `service_role`.
+ *
+ * `@supabase/server`'s `withSupabase` does much of this, but its user mode rejects tokens without a `kid`,
+ * which is every token a legacy-secret project or the CLI's default stack issues; hence this thin version.
+ */
+export function createAuthenticator(env: AuthEnv) {
+  const secret = env.JWT_SECRET ? new TextEncoder().encode(env.JWT_SECRET) : null;
+  let jwks: JWTVerifyGetKey | null = null;
+  if (env.SUPABASE_JWKS) {
+    jwks = createLocalJWKSet(JSON.parse(env.SUPABASE_JWKS) as JSONWebKeySet);
+  } else if (env.SUPABASE_URL) {
+    jwks = createRemoteJWKSet(new URL("/auth/v1/.well-known/jwks.json", env.SUPABASE_URL), {
+      timeoutDuration: 3_000,
+      cooldownDuration: 30_000,
+    });
+  }
+  const serviceKeys: string[] = [];
+  if (env.SUPABASE_SERVICE_ROLE_KEY) serviceKeys.push(env.SUPABASE_SERVICE_ROLE_KEY);
+  if (env.SUPABASE_SECRET_KEYS) {
+    try {
+      for (const v of Object.values(JSON.parse(env.SUPABASE_SECRET_KEYS) as Record<string, unknown>)) {
+        if (typeof v === "string" && v) serviceKeys.push(v);
+      }
+    } catch {
+      /* a malformed variable adds no keys */
+    }
+  }
+
+  async function isServiceKey(token: string): Promise<boolean> {
+    let match = false;
+    // Compare against every key, so the time taken does not tell which one matched.
+    for (const key of serviceKeys) if (await constantTimeEqual(token, key)) match = true;
+    return match;
+  }
+
+  async function verify(token: string): Promise<JWTPayload> {
+    let alg: string | undefined;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      throw new ApiError("unauthorized", "the access token is malformed");
+    }
+    try {
+      if (alg === "HS256" && secret) {
+        return (await jwtVerify(token, secret, { algorithms: ["HS256"] })).payload;
+      }
+      if (alg && ASYMMETRIC.includes(alg) && jwks) {
+        return (await jwtVerify(token, jwks, { algorithms: ASYMMETRIC })).payload;
+      }
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "ERR_JWT_EXPIRED") throw new ApiError("unauthorized", "the access token has expired");
+      throw new ApiError("unauthorized", "the access token is invalid");
+    }
+    throw new ApiError("unauthorized", "the access token is signed with an algorithm this project does not accept");
+  }
+
+  return async function authenticate(req: Request, mode: AuthMode): Promise<Principal | null> {
+    if (mode === "none") return null;
+    const header = req.headers.get("authorization");
+    if (!header) throw new ApiError("unauthorized", "the Authorization header is missing");
+    const m = /^Bearer ([A-Za-z0-9._~+/=-]{1,8192})$/.exec(header.trim());
+    if (!m) throw new ApiError("unauthorized", "the Authorization header must be \"Bearer <token>\"");
+    const token = m[1]!;
+
+    if (mode !== "user" && (await isServiceKey(token))) return { kind: "service" };
+    if (token.startsWith("sb_")) throw new ApiError("unauthorized", "this API key is not accepted here");
+
+    const claims = await verify(token);
+    if (claims.role === "service_role") {
+      if (mode === "user") throw new ApiError("unauthorized", "a user access token is required");
+      return { kind: "service" };
+    }
+    if (mode === "service") throw new ApiError("unauthorized", "the service role key is required");
+    const aud = claims.aud;
+    const audOk = aud === "authenticated" || (Array.isArray(aud) && aud.includes("authenticated"));
+    if (claims.role !== "authenticated" || !audOk) {
+      throw new ApiError("unauthorized", "a signed-in user's access token is required");
+    }
+    if (typeof claims.sub !== "string" || !isUuid(claims.sub)) {
+      throw new ApiError("unauthorized", "the access token has no valid \"sub\" claim");
+    }
+    if (typeof claims.exp !== "number") throw new ApiError("unauthorized", "the access token has no \"exp\" claim");
+    return { kind: "user", userId: claims.sub.toLowerCase(), claims };
+  };
+}
+
+export type Authenticate = ReturnType<typeof createAuthenticator>;

@@ -1,0 +1,18 @@
+/**
+ * CORS headers for browser callers (supabase-js sends `authorization`, `apikey`, `x-client-info`,
+ * `content-type`). Credentials travel in headers, not cookies, so any origin may call.
+ * https://supabase.com/docs/guides/functions/cors
+ */
+export const CORS_HEADERS: Readonly<Record<string, string>> = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, x-supabase-api-version",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-max-age": "86400",
+};
+
+/** Returns a copy of the response with the CORS headers set. */
+export function withCors(res: Response): Response {
+  const headers = new Headers(res.headers);
+  for (const [k, v] of Object.entries(CORS_HEADERS)) headers.set(k, v);
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { createLogger, redact, userRef } from "./logger.ts";
+
+describe("logger", () => {
+  it("redacts secret-looking keys and token-shaped strings", () => {
+    const out = JSON.stringify(redact({
+      access_token: "abc", refresh_token: "def", authorization: "Bearer x", code_verifier: "v",
+      note: "got eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig and ya29.a0AfH6SMBxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+      nested: { client_secret: "s" },
+    }));
+    for (const secret of ["abc", "def", "Bearer x", '"v"', "eyJhbGci", "ya29.a0AfH6SMBxxxxxxxxxxxxxxxx", '"s"']) {
+      expect(out).not.toContain(secret);
+    }
+  });
+
+  it("writes one JSON line with the event and fields", () => {
+    const lines: string[] = [];
+    createLogger("get-token", (l) => lines.push(l)).info("refreshed", { provider: "spotify", duration_ms: 12 });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: "info", fn: "get-token", event: "refreshed", provider: "spotify" });
+  });
+
+  it("digests user ids stably without revealing them", async () => {
+    const id = "5b0e8c6a-6f2e-4d0f-9a0c-2f1a7e7b9c01";
+    const a = await userRef(id);
+    expect(a).toBe(await userRef(id));
+    expect(a).toMatch(/^[0-9a-f]{12}$/);
+    expect(a).not.toBe(await userRef("5b0e8c6a-6f2e-4d0f-9a0c-2f1a7e7b9c02"));
+  });
+});

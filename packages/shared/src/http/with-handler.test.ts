@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { ApiError } from "./api-error.ts";
+import type { Authenticate } from "./authenticate.ts";
+import { createLogger } from "./logger.ts";
+import { json, withHandler } from "./with-handler.ts";
+
+const lines: string[] = [];
+const logger = createLogger("test", (l) => lines.push(l));
+const allowAll: Authenticate = async () => ({ kind: "service" });
+const denyAll: Authenticate = async () => {
+  throw new ApiError("unauthorized", "the Authorization header is missing");
+};
+
+const post = (body: BodyInit | null, headers: Record<string, string> = {}) =>
+  new Request("http://x/fn", { method: "POST", body, headers });
+
+describe("withHandler", () => {
+  const echo = withHandler({ authenticate: allowAll, logger }, { methods: ["POST"], auth: "service" }, async (_r, ctx) =>
+    json({ got: ctx.body }));
+
+  it("answers preflight with CORS and no auth", async () => {
+    const h = withHandler({ authenticate: denyAll, logger }, { methods: ["POST"], auth: "user" }, async () => json({}));
+    const res = await h(new Request("http://x/fn", { method: "OPTIONS" }));
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+  });
+
+  it("puts CORS on errors too, in the contract's shape", async () => {
+    const h = withHandler({ authenticate: denyAll, logger }, { methods: ["POST"], auth: "user" }, async () => json({}));
+    const res = await h(post("{}"));
+    expect(res.status).toBe(401);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await res.json()).toEqual({ error: { code: "unauthorized", message: "the Authorization header is missing" } });
+  });
+
+  it("refuses other methods with 405 and an Allow header", async () => {
+    const res = await echo(new Request("http://x/fn", { method: "PUT", body: "{}" }));
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("POST, OPTIONS");
+  });
+
+  it("parses a JSON object body and reads an empty body as {}", async () => {
+    expect(await (await echo(post('{"a":1}'))).json()).toEqual({ got: { a: 1 } });
+    expect(await (await echo(post(null))).json()).toEqual({ got: {} });
+  });
+
+  it("answers malformed, non-object and non-UTF-8 bodies with 400", async () => {
+    for (const body of ["{", "[1,2]", '"s"', "null", new Uint8Array([0x7b, 0xff, 0x7d])]) {
+      const res = await echo(post(body));
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.code).toBe("invalid_request");
+    }
+  });
+
+  it("answers an oversized body with 413, whether or not Content-Length tells", async () => {
+    const big = JSON.stringify({ a: "x".repeat(20_000) });
+    expect((await echo(post(big))).status).toBe(413);
+    const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
+    const res = await echo(new Request("http://x/fn", { method: "POST", body: stream, duplex: "half" } as RequestInit));
+    expect(res.status).toBe(413);
+  });
+
+  it("turns an unexpected error into a fixed 500 and logs no message", async () => {
+    const h = withHandler({ authenticate: allowAll, logger }, { methods: ["POST"], auth: "service" }, async () => {
+      throw new Error("connection to postgres://user:hunter2@db failed");
+    });
+    const res = await h(post("{}"));
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(text).not.toContain("hunter2");
+    expect(JSON.parse(text).error.code).toBe("internal");
+    expect(lines.join("\n")).not.toContain("hunter2");
+  });
+});
