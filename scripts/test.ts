@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { runDbTests } from "./stack/db-tests.ts";
 import { down, readGatewayPid, up } from "./stack/lifecycle.ts";
 import { ROOT, STACK_DIR } from "./stack/paths.ts";
-import { TEST_ENV_FILE } from "../tests/helpers/stack-env.ts";
+import { testStackEnv } from "../tests/helpers/stack-env.ts";
 
 function run(cmd: string, args: string[]): Promise<number> {
   return new Promise((resolve) => {
@@ -20,7 +20,7 @@ function run(cmd: string, args: string[]): Promise<number> {
 async function main(): Promise<number> {
   const t0 = performance.now();
   const startedHere = readGatewayPid() === null;
-  await up({ envFile: TEST_ENV_FILE, log: (l) => console.error(l) });
+  await up({ env: testStackEnv(), log: (l) => console.error(l) });
   console.error(`stack up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   let passed = 0;

@@ -1,5 +1,16 @@
-import { join } from "node:path";
-import { ROOT } from "../../scripts/stack/paths.ts";
+import { emulatorEnv } from "../../scripts/emulator/server.ts";
 
-/** The variables the functions get during the tests (provider endpoints pointed at the local emulator). */
-export const TEST_ENV_FILE = join(ROOT, "tests", "stack.env");
+/** The emulator's port during tests (and the demo): clear of the Supabase CLI stack's 54320–54329. */
+export const EMULATOR_PORT = 54399;
+export const EMULATOR_URL = `http://127.0.0.1:${EMULATOR_PORT}`;
+/** Where the tests' OAuth flows may send the browser back to. */
+export const TEST_APP_URL = "http://127.0.0.1:3999/app";
+
+/** The functions' environment while the tests run: every provider pointed at the emulator. */
+export function testStackEnv(): Record<string, string> {
+  return {
+    ...emulatorEnv(EMULATOR_URL),
+    ALLOWED_REDIRECT_URLS: `${TEST_APP_URL},http://localhost:3000`,
+    PROVIDER_TOKENS_ENV: "test",
+  };
+}

@@ -1,7 +1,7 @@
 import net from "node:net";
 import { describe, expect, it } from "vitest";
 import { down, readGatewayPid, up, waitHealthy } from "../../scripts/stack/lifecycle.ts";
-import { TEST_ENV_FILE } from "../helpers/stack-env.ts";
+import { testStackEnv } from "../helpers/stack-env.ts";
 
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -13,7 +13,7 @@ const listening = (port: number) =>
 describe("stack lifecycle", () => {
   it("up is idempotent, and down leaves nothing listening on 54321 or 54322", async () => {
     const pid = readGatewayPid();
-    await up({ envFile: TEST_ENV_FILE });
+    await up({ env: testStackEnv() });
     expect(readGatewayPid()).toBe(pid);
 
     await down();
@@ -23,7 +23,7 @@ describe("stack lifecycle", () => {
     if (pid !== null) expect(() => process.kill(pid, 0)).toThrow();
 
     const t0 = performance.now();
-    await up({ envFile: TEST_ENV_FILE });
+    await up({ env: testStackEnv() });
     await waitHealthy();
     console.log(`stack up (dependencies installed) to healthy: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     expect(await listening(54321)).toBe(true);

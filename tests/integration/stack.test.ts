@@ -109,10 +109,10 @@ describe("stand-ins", () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it("net.http_post reaches a server on loopback and the response lands in net._http_response", async () => {
-    const [{ id }] = await sql<{ id: string }[]>`
+    const [{ id }] = (await sql<{ id: string }[]>`
       select net.http_post(
         url := ${url}, body := '{"hello":"world"}'::jsonb,
-        headers := '{"Content-Type":"application/json","Authorization":"Bearer abc"}'::jsonb) as id`;
+        headers := '{"Content-Type":"application/json","Authorization":"Bearer abc"}'::jsonb) as id`) as unknown as [{ id: string }];
     const last = received.at(-1)!;
     expect(last).toMatchObject({ method: "POST", auth: "Bearer abc" });
     expect(JSON.parse(last.body)).toEqual({ hello: "world" });
@@ -125,8 +125,8 @@ describe("stand-ins", () => {
     const slow = http.createServer(() => { /* never answers */ });
     await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
     const port = (slow.address() as AddressInfo).port;
-    const [{ id }] = await sql<{ id: string }[]>`
-      select net.http_post(url := ${`http://127.0.0.1:${port}/`}, timeout_milliseconds := 300) as id`;
+    const [{ id }] = (await sql<{ id: string }[]>`
+      select net.http_post(url := ${`http://127.0.0.1:${port}/`}, timeout_milliseconds := 300) as id`) as unknown as [{ id: string }];
     const [row] = await sql`select status_code, timed_out, error_msg from net._http_response where id = ${id}`;
     expect(row).toMatchObject({ status_code: null, timed_out: true });
     slow.closeAllConnections();

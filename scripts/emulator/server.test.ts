@@ -1,0 +1,99 @@
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { clientIdOf, clientSecretOf, startEmulator, type Emulator } from "./server.ts";
+
+let emu: Emulator;
+beforeAll(async () => { emu = await startEmulator(); });
+afterAll(() => emu.stop());
+beforeEach(() => fetch(`${emu.url}/_emulator/reset`, { method: "POST" }));
+
+const control = async (path: string, body?: unknown) =>
+  (await fetch(`${emu.url}/_emulator${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } })).json() as Promise<Record<string, any>>;
+const basic = (p: string) => `Basic ${Buffer.from(`${clientIdOf(p)}:${clientSecretOf(p)}`).toString("base64")}`;
+const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
+
+async function refresh(provider: string, rt: string, auth: "basic" | "body" = "basic", path = `/${provider}/token`) {
+  const body: Record<string, string> = { grant_type: "refresh_token", refresh_token: rt };
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
+  if (auth === "basic") headers.authorization = basic(provider);
+  else Object.assign(body, { client_id: clientIdOf(provider), client_secret: clientSecretOf(provider) });
+  const res = await fetch(`${emu.url}${path}`, { method: "POST", headers, body: form(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+describe("provider emulator", () => {
+  it("rotates strictly: the used refresh token dies at once", async () => {
+    const grant = await control("/grant", { provider: "discord" });
+    const first = await refresh("discord", grant.refresh_token);
+    expect(first.status).toBe(200);
+    expect(first.body.refresh_token).not.toBe(grant.refresh_token);
+    const again = await refresh("discord", grant.refresh_token);
+    expect(again).toEqual({ status: 400, body: { error: "invalid_grant", error_description: "Invalid refresh token" } });
+    expect((await control("/stats")).discord).toMatchObject({ refresh: 2, refresh_ok: 1, refresh_rejected: 1 });
+  });
+
+  it("keeps the old refresh token alive during a grace period (Xero)", async () => {
+    const grant = await control("/grant", { provider: "xero" });
+    expect((await refresh("xero", grant.refresh_token)).status).toBe(200);
+    expect((await refresh("xero", grant.refresh_token)).status).toBe(200);
+  });
+
+  it("sends no refresh token on refresh for Google", async () => {
+    const grant = await control("/grant", { provider: "google" });
+    const r = await refresh("google", grant.refresh_token, "body");
+    expect(r.status).toBe(200);
+    expect(r.body).not.toHaveProperty("refresh_token");
+  });
+
+  it("answers each provider's own error shapes", async () => {
+    const gh = await refresh("github", "rt_unknown", "body");
+    expect(gh).toMatchObject({ status: 200, body: { error: "bad_refresh_token" } });
+    const tw = await refresh("twitter", "rt_unknown");
+    expect(tw).toMatchObject({ status: 400, body: { error: "invalid_request" } });
+    const twNoBasic = await refresh("twitter", "rt_unknown", "body");
+    expect(twNoBasic).toMatchObject({ status: 401, body: { error: "unauthorized_client" } });
+    const spotifyBadClient = await fetch(`${emu.url}/spotify/token`, {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: "Basic Zm9vOmJhcg==" },
+      body: form({ grant_type: "refresh_token", refresh_token: "x" }),
+    });
+    expect(spotifyBadClient.status).toBe(400);
+  });
+
+  it("checks PKCE, redirect_uri and single use on code exchange", async () => {
+    const verifier = "v".repeat(50);
+    const challenge = createHash("sha256").update(verifier).digest("base64url");
+    const auth = await fetch(`${emu.url}/twitter/authorize?client_id=${clientIdOf("twitter")}&redirect_uri=${encodeURIComponent("http://app/cb")}&state=s1&code_challenge=${challenge}&code_challenge_method=S256`, { redirect: "manual" });
+    const loc = new URL(auth.headers.get("location")!);
+    expect(loc.searchParams.get("state")).toBe("s1");
+    const exchange = (v: string) => fetch(`${emu.url}/twitter/token`, {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic("twitter") },
+      body: form({ grant_type: "authorization_code", code: loc.searchParams.get("code")!, redirect_uri: "http://app/cb", code_verifier: v }),
+    });
+    expect((await exchange("wrong")).status).toBe(400);
+    // A failed attempt burns the code, as providers do.
+    expect((await exchange(verifier)).status).toBe(400);
+  });
+
+  it("injects faults for a number of calls, then behaves again", async () => {
+    const grant = await control("/grant", { provider: "lightspeed" });
+    await control("/faults", { provider: "lightspeed", mode: "rate_limit", count: 1, retry_after: 7 });
+    const res = await fetch(`${emu.url}/lightspeed/acme/token`, {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form({ grant_type: "refresh_token", refresh_token: grant.refresh_token, client_id: clientIdOf("lightspeed"), client_secret: clientSecretOf("lightspeed") }),
+    });
+    expect(res.status).toBe(429);
+    expect(Date.parse(res.headers.get("retry-after")!)).toBeGreaterThan(Date.now());
+    const ok = await refresh("lightspeed", grant.refresh_token, "body", "/lightspeed/acme/token");
+    expect(ok.status).toBe(200);
+    expect(ok.body.expires).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it("validates access tokens on its API endpoints", async () => {
+    const grant = await control("/grant", { provider: "shopify", account: "shop-1" });
+    const ok = await fetch(`${emu.url}/shopify/shop-1/api/admin/api/2025-01/shop.json`, { headers: { "x-shopify-access-token": grant.access_token } });
+    expect(ok.status).toBe(200);
+    await control("/revoke-account", { provider: "shopify", account: "shop-1" });
+    const revoked = await fetch(`${emu.url}/shopify/shop-1/api/admin/api/2025-01/shop.json`, { headers: { "x-shopify-access-token": grant.access_token } });
+    expect(revoked.status).toBe(401);
+  });
+});
