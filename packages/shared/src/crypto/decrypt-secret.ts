@@ -1,0 +1,35 @@
+import { aadBytes, type AadContext } from "./aad.ts";
+import { CryptoError } from "./crypto-error.ts";
+import { parseEnvelope } from "./envelope.ts";
+import type { KeyRing } from "./key-ring.ts";
+
+/**
+ * Decrypts an envelope produced by `encryptSecret` with whichever ring key its key id names.
+ *
+ * @throws CryptoError `envelope_malformed` for text that is not an envelope; `decryption_failed` for an unknown
+ *   key id, a tampered envelope, or an AAD (table, column, row) other than the one it was encrypted for.
+ * @see https://www.w3.org/TR/WebCryptoAPI/#aes-gcm-operations
+ */
+export async function decryptSecret(ring: KeyRing, envelope: string, aad: AadContext): Promise<string> {
+  const additionalData = aadBytes(aad);
+  const { keyId, iv, ciphertext } = parseEnvelope(envelope);
+  const key = ring.key(keyId);
+  if (key === undefined) {
+    throw new CryptoError("decryption_failed", `envelope key id "${keyId}" is not in the key ring`);
+  }
+  let plaintext: ArrayBuffer;
+  try {
+    plaintext = await crypto.subtle.decrypt({ name: "AES-GCM", iv, additionalData }, key, ciphertext);
+  } catch {
+    // WebCrypto reports every authentication failure the same way; so do we.
+    throw new CryptoError(
+      "decryption_failed",
+      "envelope did not authenticate: it was altered, or belongs to another row or column",
+    );
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(plaintext);
+  } catch {
+    throw new CryptoError("decryption_failed", "decrypted value is not valid UTF-8");
+  }
+}

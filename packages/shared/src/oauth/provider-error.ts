@@ -1,0 +1,99 @@
+/**
+ * Stable codes of {@link ProviderError}; the refresh engine acts on these:
+ *
+ * - `reauth_required`: the grant is gone (revoked or expired refresh token, failed validation of a token that
+ *   cannot be refreshed, consent or MFA needed). Only the user can fix it: mark the connection `needs_reauth`.
+ * - `client_misconfigured`: the provider rejected our client (bad id/secret, missing Basic auth, a request the
+ *   provider considers malformed). A fault of the whole provider configuration: do not blame the user.
+ * - `rate_limited`: slow down; wait `retryAfterMs` (always set) before the next call.
+ * - `transient`: 5xx, network failure, timeout, unparseable or unrecognised answer: retry with backoff.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+export const PROVIDER_ERROR_CODES = ["reauth_required", "client_misconfigured", "rate_limited", "transient"] as const;
+
+/**
+ * One of {@link PROVIDER_ERROR_CODES}.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];
+
+/**
+ * The provider call that failed.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+export type ProviderOperation = "exchange" | "refresh" | "revoke" | "validate" | "identity";
+
+/**
+ * Fields of a {@link ProviderError} besides its code and message.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+export interface ProviderErrorDetails {
+  /** Provider id. */
+  readonly provider: string;
+  /** Which call failed. */
+  readonly operation: ProviderOperation;
+  /** HTTP status of the provider's answer, absent for network errors. */
+  readonly status?: number | undefined;
+  /** Upstream `error` code (or equivalent), secrets redacted. */
+  readonly error?: string | undefined;
+  /** Upstream `error_description` (or message), secrets redacted and truncated. */
+  readonly error_description?: string | undefined;
+  /** How long to wait before retrying, in milliseconds. */
+  readonly retryAfterMs?: number | undefined;
+  /** Underlying error (non-enumerable). */
+  readonly cause?: unknown;
+}
+
+/**
+ * A classified provider failure. Branch on `code`. Upstream `error`, `error_description` and HTTP `status` are
+ * kept for logs and the connection's `last_error`; no token or client secret is ever part of the message or of
+ * an enumerable property (descriptions are redacted before they are stored; `cause` is non-enumerable).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+export class ProviderError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ProviderErrorCode;
+  /** Provider id. */
+  readonly provider: string;
+  /** Which call failed. */
+  readonly operation: ProviderOperation;
+  /** HTTP status, when there was a response. */
+  readonly status: number | undefined;
+  /** Upstream error code. */
+  readonly error: string | undefined;
+  /** Upstream error description. */
+  readonly error_description: string | undefined;
+  /** Wait before retrying, in milliseconds (always set for `rate_limited`). */
+  readonly retryAfterMs: number | undefined;
+
+  /**
+   * @param code - One of {@link PROVIDER_ERROR_CODES}.
+   * @param message - Secret-free description.
+   * @param details - Provider, operation and upstream fields.
+   */
+  constructor(code: ProviderErrorCode, message: string, details: ProviderErrorDetails) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "ProviderError";
+    this.code = code;
+    this.provider = details.provider;
+    this.operation = details.operation;
+    this.status = details.status;
+    this.error = details.error;
+    this.error_description = details.error_description;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/**
+ * Whether `value` is a {@link ProviderError}, optionally with a given code.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+export function isProviderError(value: unknown, code?: ProviderErrorCode): value is ProviderError {
+  return value instanceof ProviderError && (code === undefined || value.code === code);
+}

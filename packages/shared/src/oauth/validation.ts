@@ -1,0 +1,58 @@
+import type { EndpointParams } from "../providers/endpoint-template.ts";
+import type { ResolvedProvider } from "../providers/resolve-provider.ts";
+import { buildApiCallRequest } from "./api-call-request.ts";
+import { classifyHttpFailure, classifyNetworkError } from "./classify-provider-failure.ts";
+import { readResponseBody, type ResponseBody } from "./response-body.ts";
+import { secondsField } from "./token-set.ts";
+
+/**
+ * A successful validation. `expiresAt` is set when the provider reports remaining lifetime (Twitch `expires_in`).
+ *
+ * @see https://dev.twitch.tv/docs/authentication/validate-tokens
+ */
+export interface ValidationResult {
+  readonly valid: true;
+  readonly expiresAt?: Date;
+}
+
+/**
+ * Builds the catalog's validation call for an access token (Shopify shop.json, GitHub token check, Twitch
+ * /validate, Spotify /me, ...). Meant for tokens that cannot be refreshed (non-expiring ones, or a response
+ * that stated no expiry and brought no RT); a token with an RT is better refreshed.
+ *
+ * @throws TypeError when the provider defines no validation call, or the access token is empty.
+ * @see https://dev.twitch.tv/docs/authentication/validate-tokens
+ * @see https://docs.github.com/en/rest/apps/oauth-applications#check-a-token
+ */
+export function buildValidationRequest(provider: ResolvedProvider, accessToken: string, context: { readonly endpointParams?: EndpointParams | undefined } = {}): Request {
+  const validation = provider.definition.validation;
+  if (validation === undefined) throw new TypeError(`provider "${provider.id}" defines no validation call`);
+  return buildApiCallRequest(provider, validation.call, accessToken, context.endpointParams);
+}
+
+/**
+ * Parses a validation answer. 2xx → `{ valid: true }`. A status the catalog lists as "invalid" (401, GitHub
+ * 404, Google 400) throws `reauth_required`: the token is dead and, for the tokens validation is meant for,
+ * only reconnecting helps. Other failures are classified as usual (429 → `rate_limited`, 5xx → `transient`).
+ *
+ * @throws ProviderError.
+ * @see https://dev.twitch.tv/docs/authentication/validate-tokens
+ */
+export async function parseValidationResponse(
+  provider: ResolvedProvider,
+  response: Response,
+  options: { readonly accessToken?: string | undefined; readonly now?: Date | undefined } = {},
+): Promise<ValidationResult> {
+  const now = options.now ?? new Date();
+  let body: ResponseBody;
+  try {
+    body = await readResponseBody(response);
+  } catch (error) {
+    throw classifyNetworkError(provider, "validate", error);
+  }
+  if (!response.ok) {
+    throw classifyHttpFailure(provider, "validate", { status: response.status, headers: response.headers, body }, { now, secrets: [options.accessToken] });
+  }
+  const expiresIn = secondsField(body.fields?.["expires_in"]);
+  return expiresIn !== undefined && expiresIn > 0 ? { valid: true, expiresAt: new Date(now.getTime() + expiresIn * 1000) } : { valid: true };
+}

@@ -1,0 +1,13 @@
+import { describe, expect, it } from "vitest";
+import { isProviderId, PROVIDER_IDS } from "./provider-ids.ts";
+
+describe("isProviderId", () => {
+  it("accepts exactly the 17 contract ids", () => {
+    expect(PROVIDER_IDS).toHaveLength(17);
+    for (const id of PROVIDER_IDS) expect(isProviderId(id)).toBe(true);
+  });
+
+  it.each([["Spotify"], ["google-calendar"], [""], ["toString"], [undefined], [42], [{}]])("rejects %j", (value) => {
+    expect(isProviderId(value)).toBe(false);
+  });
+});
