@@ -193,7 +193,11 @@ export async function writeVaultSecrets(serviceRoleKey: string): Promise<void> {
   }
 }
 
-/** Drops and recreates the `postgres` database, then stand-ins and migrations, like `supabase db reset`. */
+/**
+ * Drops and recreates the `postgres` database, then stand-ins and migrations, like `supabase db reset`.
+ * pg_cron's scheduler exits with the database it is attached to, so the server restarts afterwards to
+ * bring it back.
+ */
 export async function resetDatabase(): Promise<MigrationResult> {
   const admin = connect("template1");
   try {
@@ -203,7 +207,9 @@ export async function resetDatabase(): Promise<MigrationResult> {
     await admin.end();
   }
   await applyStandIns();
-  return migrate();
+  const result = await migrate();
+  runPg("pg_ctl", ["-D", PG_DATA, "-m", "fast", "-w", "-t", "60", "restart", "-l", PG_LOG]);
+  return result;
 }
 
 /** True when the `postgres` database has had the stand-ins applied. */

@@ -3,6 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@supabase/supabase-js";
+import WebSocket from "ws";
 import { SignJWT } from "jose";
 import { API_URL, FUNCTIONS_URL, callFunction, db, keys, userToken } from "../helpers/stack.ts";
 import { ROOT } from "../../scripts/stack/paths.ts";
@@ -82,6 +83,8 @@ describe("verify_jwt at the gateway", () => {
     const supabase = createClient(API_URL, (await keys()).anonKey, {
       global: { headers: { Authorization: `Bearer ${token}` } },
       auth: { persistSession: false, autoRefreshToken: false },
+      // Node 20 has no global WebSocket; supabase-js needs one for realtime even when it is unused.
+      realtime: { transport: WebSocket as never },
     });
     const { data, error } = await supabase.functions.invoke("connections", { method: "GET" });
     expect(error).toBeNull();

@@ -7,7 +7,7 @@ const SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
 const USER = "5b0e8c6a-6f2e-4d0f-9a0c-2f1a7e7b9c01";
 const SERVICE_KEY = "service-role-key-value-for-tests";
 
-async function hs256(claims: JWTPayload, secret = SECRET, exp = "1h") {
+async function hs256(claims: JWTPayload, secret = SECRET, exp: string | number = "1h") {
   return new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuedAt().setExpirationTime(exp)
     .sign(new TextEncoder().encode(secret));
 }
