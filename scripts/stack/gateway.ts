@@ -62,7 +62,7 @@ function startWorker(w: Worker, env: NodeJS.ProcessEnv): void {
     DENO,
     [
       "run", "--node-modules-dir=manual", "--config", join(FUNCTIONS_DIR, "deno.json"),
-      "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--no-prompt", w.fn.entrypoint,
+      "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--no-prompt", "--no-lock", w.fn.entrypoint,
     ],
     {
       cwd: ROOT,
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
     const upstream = http.request(
       { host: HOST, port: worker.port, method: req.method, path: `/${name}${m[2] ?? ""}${url.search}`, headers, agent },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.writeHead(up.statusCode ?? 502, { ...up.headers, "x-stack-worker": `${name}#${worker.index}` });
         up.pipe(res);
       },
     );

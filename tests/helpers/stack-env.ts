@@ -12,5 +12,8 @@ export function testStackEnv(): Record<string, string> {
     ...emulatorEnv(EMULATOR_URL),
     ALLOWED_REDIRECT_URLS: `${TEST_APP_URL},http://localhost:3000`,
     PROVIDER_TOKENS_ENV: "test",
+    // Short leases so the crash-recovery test does not wait long; still above the 10 s provider timeout.
+    REFRESH_LEASE_SECONDS: "15",
+    REFRESH_BUDGET_MS: "40000",
   };
 }

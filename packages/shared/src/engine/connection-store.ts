@@ -1,0 +1,115 @@
+import type { Sql } from "../db/create-sql.ts";
+
+/** A connection as the lease and claim functions return it (ciphertext only). */
+export interface ConnectionRow {
+  id: string;
+  user_id: string;
+  provider: string;
+  account_id: string;
+  access_token: string | null;
+  refresh_token: string | null;
+  encryption_key_id: string | null;
+  token_type: string;
+  scopes: string[];
+  token_expires_at: Date | null;
+  refresh_token_expires_at: Date | null;
+  status: string;
+  consecutive_failures: number;
+  /** int8 arrives as a string: compared, never computed with. */
+  version: string;
+  metadata: Record<string, unknown>;
+  lease_expires_at: Date | null;
+}
+
+const COLUMNS = `id, user_id, provider, account_id, access_token, refresh_token, encryption_key_id, token_type, scopes,
+  token_expires_at, refresh_token_expires_at, status, consecutive_failures, version, metadata, lease_expires_at`;
+
+/**
+ * The user's live connection to a provider: one read through the unique (user, provider, account) index,
+ * or, without an account, the status index (two rows read so that several accounts can be told apart).
+ */
+export async function findUserConnection(
+  sql: Sql, userId: string, provider: string, account: string | undefined,
+): Promise<ConnectionRow | "ambiguous" | null> {
+  const rows = account !== undefined
+    ? await sql<ConnectionRow[]>`
+        select ${sql.unsafe(COLUMNS)} from public.platform_connections
+        where user_id = ${userId} and provider = ${provider} and account_id = ${account}`
+    : await sql<ConnectionRow[]>`
+        select ${sql.unsafe(COLUMNS)} from public.platform_connections
+        where user_id = ${userId} and provider = ${provider} and status <> 'disconnected'
+        limit 2`;
+  if (rows.length === 0) return null;
+  if (rows.length > 1) return "ambiguous";
+  return rows[0]!;
+}
+
+export async function readConnection(sql: Sql, id: string): Promise<ConnectionRow | null> {
+  const [row] = await sql<ConnectionRow[]>`select ${sql.unsafe(COLUMNS)} from public.platform_connections where id = ${id}`;
+  return row ?? null;
+}
+
+export async function acquireLease(sql: Sql, id: string, owner: string, seconds: number): Promise<ConnectionRow | null> {
+  const [row] = await sql<ConnectionRow[]>`select * from public.acquire_refresh_lease(${id}, ${owner}, ${seconds})`;
+  return row ?? null;
+}
+
+export async function releaseLease(sql: Sql, id: string, owner: string): Promise<void> {
+  await sql`select public.release_refresh_lease(${id}, ${owner})`;
+}
+
+export async function claimDue(sql: Sql, batch: number, leaseSeconds: number, owner: string, windowSeconds: number): Promise<ConnectionRow[]> {
+  return sql<ConnectionRow[]>`select * from public.claim_due_connections(${batch}, ${leaseSeconds}, ${owner}, ${windowSeconds})`;
+}
+
+export async function claimDueValidations(sql: Sql, batch: number, leaseSeconds: number, owner: string): Promise<ConnectionRow[]> {
+  return sql<ConnectionRow[]>`select * from public.claim_due_validations(${batch}, ${leaseSeconds}, ${owner})`;
+}
+
+export interface SaveTokens {
+  id: string;
+  owner: string;
+  expectedVersion: string;
+  accessToken: string;
+  refreshToken: string | null;
+  keyId: string;
+  expiresAt: Date;
+  refreshTokenExpiresAt: Date | null;
+  scopes: readonly string[];
+  tokenType: string;
+}
+
+/** Compare-and-set on (lease owner, version); false when another writer got there first. */
+export async function saveRefreshed(sql: Sql, t: SaveTokens): Promise<boolean> {
+  const [row] = await sql<{ saved: boolean }[]>`
+    select public.save_refreshed_tokens(
+      ${t.id}, ${t.owner}, ${t.expectedVersion}, ${t.accessToken}, ${t.refreshToken}, ${t.keyId},
+      ${t.expiresAt}, ${t.refreshTokenExpiresAt}, ${sql.array([...t.scopes])}, ${t.tokenType}, null
+    ) as saved`;
+  return row?.saved === true;
+}
+
+export async function recordFailure(
+  sql: Sql, id: string, owner: string, code: string, message: string, retryAt: Date | null, newStatus: string | null,
+): Promise<boolean> {
+  const [row] = await sql<{ ok: boolean | null }[]>`
+    select public.record_refresh_failure(${id}, ${owner}, ${code}, ${message}, ${retryAt}, ${newStatus}) as ok`;
+  return row?.ok === true;
+}
+
+export async function recordValidated(sql: Sql, id: string, owner: string, nextAttemptAt: Date): Promise<boolean> {
+  const [row] = await sql<{ ok: boolean | null }[]>`select public.record_token_validated(${id}, ${owner}, ${nextAttemptAt}) as ok`;
+  return row?.ok === true;
+}
+
+export async function deferConnection(sql: Sql, id: string, owner: string, nextAttemptAt: Date): Promise<void> {
+  await sql`select public.defer_connection(${id}, ${owner}, ${nextAttemptAt})`;
+}
+
+export async function logEvent(
+  sql: Sql,
+  e: { connectionId: string | null; action: string; outcome: string; httpStatus?: number | null; errorCode?: string | null; durationMs?: number | null; userId?: string | null; provider?: string | null },
+): Promise<void> {
+  await sql`select public.log_token_event(${e.connectionId}, ${e.action}, ${e.outcome}, ${e.httpStatus ?? null},
+    ${e.errorCode ?? null}, ${e.durationMs ?? null}, ${e.userId ?? null}, ${e.provider ?? null})`;
+}

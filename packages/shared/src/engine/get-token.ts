@@ -1,0 +1,180 @@
+import { decryptConnectionToken } from "../db/connection-tokens.ts";
+import { ApiError } from "../http/api-error.ts";
+import { isProviderId } from "../providers/provider-ids.ts";
+import { tryResolveProvider } from "../providers/resolve-provider.ts";
+import { acquireLease, findUserConnection, readConnection, releaseLease, type ConnectionRow } from "./connection-store.ts";
+import { leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
+import { refreshLeased, type RefreshOutcome } from "./refresh-leased.ts";
+import { SingleFlight } from "./single-flight.ts";
+
+/** get-token refreshes a token this close to expiry, so callers never receive one about to lapse. */
+export const REFRESH_WINDOW_MS = 60_000;
+/** How long a caller waits for another instance's refresh before answering 503. */
+export const WAIT_FOR_REFRESH_MS = 15_000;
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_at: string | null;
+  scopes: string[];
+  provider: string;
+  account: string;
+}
+
+export interface GetTokenRequest {
+  userId: string;
+  provider: string;
+  account?: string | undefined;
+}
+
+type Fresh = { kind: "token"; row: ConnectionRow; accessToken: string } | { kind: "outcome"; outcome: RefreshOutcome };
+
+/**
+ * The read path. Built once per process: it holds the in-process single-flight map, so concurrent callers
+ * in one process share one database lease attempt and one provider call.
+ */
+export function createTokenService(deps: EngineDeps, onRead: (connectionId: string) => void = () => {}) {
+  const flights = new SingleFlight<{ accessToken: string; row: ConnectionRow; expiresAt: Date | null; tokenType: string; scopes: readonly string[] }>();
+  const early = new SingleFlight<TokenResponse>();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  const respond = (row: ConnectionRow, t: { accessToken: string; expiresAt: Date | null; tokenType: string; scopes: readonly string[] }): TokenResponse => (onRead(row.id), {
+    access_token: t.accessToken,
+    token_type: t.tokenType,
+    expires_at: t.expiresAt ? t.expiresAt.toISOString() : null,
+    scopes: [...t.scopes],
+    provider: row.provider,
+    account: row.account_id,
+  });
+
+  const needsReauth = () => new ApiError("needs_reauth", "the user must reconnect this account", { reconnect: true });
+  const unavailable = (retryAfterMs: number, why: string) => {
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    return new ApiError("provider_unavailable", why, { retry_after: seconds }, { "retry-after": String(seconds) });
+  };
+
+  function usable(row: ConnectionRow, now: Date, marginMs: number): boolean {
+    return row.access_token !== null && (row.token_expires_at === null || row.token_expires_at.getTime() - now.getTime() > marginMs);
+  }
+
+  async function decryptAccess(row: ConnectionRow): Promise<string> {
+    return decryptConnectionToken(deps.ring, row.id, "access_token", row.access_token!);
+  }
+
+  function failureToError(outcome: Extract<RefreshOutcome, { kind: "failed" }>): ApiError {
+    switch (outcome.code) {
+      case "reauth_required":
+        return needsReauth();
+      case "rate_limited":
+        return unavailable(outcome.retryAfterMs ?? 60_000, "the provider is rate limiting token refreshes");
+      case "client_misconfigured":
+      case "not_configured":
+        return unavailable(900_000, "the provider rejected this service's client credentials");
+      case "undecryptable":
+        return unavailable(900_000, "the stored token cannot be decrypted with the configured keys");
+      default:
+        return unavailable(5_000, "the provider did not answer the token refresh");
+    }
+  }
+
+  /**
+   * Gets a fresh token for an expired (or about to expire) row: take the lease and refresh, or wait for the
+   * instance holding it and read what it saved. Bounded by WAIT_FOR_REFRESH_MS.
+   */
+  async function refreshOrWait(row: ConnectionRow, owner: string): Promise<Fresh> {
+    const deadline = Date.now() + WAIT_FOR_REFRESH_MS;
+    let pause = 25;
+    let current = row;
+    let supersededOnce = false;
+    for (;;) {
+      const leased = await acquireLease(deps.sql, current.id, owner, leaseOf(deps));
+      if (leased) {
+        const now = nowOf(deps);
+        if (leased.status === "needs_reauth" || leased.status === "disconnected") {
+          await releaseLease(deps.sql, leased.id, owner);
+          if (leased.status === "disconnected") throw new ApiError("not_connected", "no such connection");
+          throw needsReauth();
+        }
+        if (usable(leased, now, REFRESH_WINDOW_MS) || leased.refresh_token === null) {
+          // Someone refreshed between our read and our lease.
+          await releaseLease(deps.sql, leased.id, owner);
+          if (!usable(leased, now, 0)) throw needsReauth();
+          return { kind: "token", row: leased, accessToken: await decryptAccess(leased) };
+        }
+        const outcome = await refreshLeased(deps, leased, owner);
+        if (outcome.kind !== "superseded" || supersededOnce) return { kind: "outcome", outcome };
+        supersededOnce = true;
+      } else {
+        const latest = await readConnection(deps.sql, current.id);
+        if (!latest || latest.status === "disconnected") throw new ApiError("not_connected", "no such connection");
+        if (latest.status === "needs_reauth") throw needsReauth();
+        current = latest;
+        if (latest.version !== row.version && usable(latest, nowOf(deps), 0)) {
+          return { kind: "token", row: latest, accessToken: await decryptAccess(latest) };
+        }
+      }
+      if (Date.now() > deadline) throw unavailable(5_000, "another instance is still refreshing this token");
+      await sleep(pause + Math.random() * pause);
+      pause = Math.min(pause * 2, 200);
+    }
+  }
+
+  async function refreshShared(row: ConnectionRow) {
+    return flights.run(row.id, async () => {
+      const fresh = await refreshOrWait(row, crypto.randomUUID());
+      if (fresh.kind === "token") {
+        const r = fresh.row;
+        return { accessToken: fresh.accessToken, row: r, expiresAt: r.token_expires_at, tokenType: r.token_type, scopes: r.scopes };
+      }
+      const o = fresh.outcome;
+      if (o.kind === "refreshed") return { accessToken: o.accessToken, row, expiresAt: o.expiresAt, tokenType: o.tokenType, scopes: o.scopes };
+      if (o.kind === "failed") throw failureToError(o);
+      throw unavailable(2_000, "the token changed while it was being refreshed; try again");
+    });
+  }
+
+  return async function getToken(req: GetTokenRequest): Promise<TokenResponse> {
+    if (!isProviderId(req.provider)) throw new ApiError("unknown_provider", `unknown provider "${req.provider.slice(0, 64)}"`);
+    if (!tryResolveProvider(req.provider, deps.env).configured) {
+      throw new ApiError("provider_not_configured", `provider "${req.provider}" has no client credentials configured`);
+    }
+    const found = await findUserConnection(deps.sql, req.userId, req.provider, req.account);
+    if (found === "ambiguous") {
+      throw new ApiError("invalid_request", `"account" is required: this user has several ${req.provider} accounts`);
+    }
+    if (!found || found.status === "disconnected" || found.access_token === null) throw new ApiError("not_connected", "no such connection");
+    if (found.status === "needs_reauth" || found.status === "error") throw needsReauth();
+
+    const now = nowOf(deps);
+    if (usable(found, now, REFRESH_WINDOW_MS)) {
+      return respond(found, { accessToken: await decryptAccess(found), expiresAt: found.token_expires_at, tokenType: found.token_type, scopes: found.scopes });
+    }
+    if (found.refresh_token === null) {
+      if (usable(found, now, 0)) {
+        return respond(found, { accessToken: await decryptAccess(found), expiresAt: found.token_expires_at, tokenType: found.token_type, scopes: found.scopes });
+      }
+      throw needsReauth();
+    }
+    if (usable(found, now, 0)) {
+      // Inside the window but still valid: one caller refreshes; the others, in this process or another,
+      // get the still-valid token without waiting, and so does the refreshing caller if the refresh fails.
+      const stillValid = respond(found, {
+        accessToken: await decryptAccess(found), expiresAt: found.token_expires_at, tokenType: found.token_type, scopes: found.scopes,
+      });
+      if (flights.has(found.id) || early.has(found.id)) return stillValid;
+      return early.run(found.id, async () => {
+        const owner = crypto.randomUUID();
+        const leased = await acquireLease(deps.sql, found.id, owner, leaseOf(deps));
+        if (!leased) return stillValid;
+        if (leased.version !== found.version || leased.refresh_token === null) {
+          await releaseLease(deps.sql, found.id, owner);
+          return stillValid;
+        }
+        const outcome = await refreshLeased(deps, leased, owner);
+        return outcome.kind === "refreshed" ? respond(found, outcome) : stillValid;
+      });
+    }
+    const t = await refreshShared(found);
+    return respond(t.row, t);
+  };
+}

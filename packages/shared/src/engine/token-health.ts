@@ -1,0 +1,73 @@
+import type { Sql } from "../db/create-sql.ts";
+import { PROVIDER_IDS } from "../providers/provider-ids.ts";
+import { tryResolveProvider } from "../providers/resolve-provider.ts";
+
+const STATUSES = ["connected", "token_expired", "needs_reauth", "disconnected", "error"] as const;
+
+export interface ProviderHealth {
+  configured: boolean;
+  connections: Record<(typeof STATUSES)[number], number>;
+  /** Connections currently backing off after failed refreshes. */
+  retrying: number;
+  /** Connections whose access token has lapsed. */
+  expired: number;
+  /** Refresh failures in the last hour, by error code. */
+  failures_last_hour: Record<string, number>;
+  /** The provider rejected the client credentials in the last hour: every user of it is affected. */
+  client_misconfigured: boolean;
+}
+
+/** Counts by provider and status, and the last hour's failures, for dashboards and alerts. */
+export async function tokenHealth(sql: Sql, env: Readonly<Record<string, string | undefined>>) {
+  const counts = await sql<{ provider: string; status: string; n: number; retrying: number; expired: number }[]>`
+    select provider, status, count(*)::int as n,
+           count(*) filter (where consecutive_failures > 0 and next_attempt_at is not null)::int as retrying,
+           count(*) filter (where token_expires_at < now())::int as expired
+    from public.platform_connections group by provider, status`;
+  const failures = await sql<{ provider: string; error_code: string; n: number }[]>`
+    select provider, error_code, count(*)::int as n from public.token_audit_log
+    where created_at > now() - interval '1 hour' and outcome = 'failure' and error_code is not null and provider is not null
+    group by provider, error_code`;
+  const providers: Record<string, ProviderHealth> = {};
+  for (const id of PROVIDER_IDS) {
+    providers[id] = {
+      configured: tryResolveProvider(id, env).configured,
+      connections: Object.fromEntries(STATUSES.map((s) => [s, 0])) as ProviderHealth["connections"],
+      retrying: 0, expired: 0, failures_last_hour: {}, client_misconfigured: false,
+    };
+  }
+  for (const c of counts) {
+    const p = providers[c.provider];
+    if (!p) continue;
+    if (c.status in p.connections) p.connections[c.status as keyof ProviderHealth["connections"]] = c.n;
+    p.retrying += c.retrying;
+    if (c.status !== "disconnected") p.expired += c.expired;
+  }
+  for (const f of failures) {
+    const p = providers[f.provider];
+    if (!p) continue;
+    p.failures_last_hour[f.error_code] = f.n;
+    if (f.error_code === "client_misconfigured" || f.error_code === "not_configured") p.client_misconfigured = true;
+  }
+  return { generated_at: new Date().toISOString(), providers };
+}
+
+/** The same numbers in Prometheus' text exposition format. */
+export function toPrometheus(health: Awaited<ReturnType<typeof tokenHealth>>): string {
+  const lines = [
+    "# HELP provider_tokens_connections Connections by provider and status.",
+    "# TYPE provider_tokens_connections gauge",
+  ];
+  for (const [provider, h] of Object.entries(health.providers)) {
+    for (const [status, n] of Object.entries(h.connections)) lines.push(`provider_tokens_connections{provider="${provider}",status="${status}"} ${n}`);
+  }
+  lines.push("# HELP provider_tokens_retrying Connections backing off after failed refreshes.", "# TYPE provider_tokens_retrying gauge");
+  for (const [provider, h] of Object.entries(health.providers)) lines.push(`provider_tokens_retrying{provider="${provider}"} ${h.retrying}`);
+  lines.push("# HELP provider_tokens_refresh_failures_last_hour Refresh failures in the last hour.", "# TYPE provider_tokens_refresh_failures_last_hour gauge");
+  for (const [provider, h] of Object.entries(health.providers)) {
+    for (const [code, n] of Object.entries(h.failures_last_hour)) lines.push(`provider_tokens_refresh_failures_last_hour{provider="${provider}",code="${code}"} ${n}`);
+  }
+  lines.push("# HELP provider_tokens_provider_configured Whether the provider has client credentials.", "# TYPE provider_tokens_provider_configured gauge");
+  for (const [provider, h] of Object.entries(health.providers)) lines.push(`provider_tokens_provider_configured{provider="${provider}"} ${h.configured ? 1 : 0}`);
+  return lines.join("\n") + "\n";
+}

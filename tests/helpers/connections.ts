@@ -1,0 +1,44 @@
+/** Puts connections straight into the database, encrypted as the functions encrypt them. */
+import type postgres from "postgres";
+import { parseKeyRing } from "../../packages/shared/src/crypto/key-ring.ts";
+import { encryptConnectionTokens } from "../../packages/shared/src/db/connection-tokens.ts";
+import { loadKeys } from "../../scripts/stack/keys.ts";
+import { emulator } from "./emulator.ts";
+
+export interface Seeded {
+  id: string;
+  accessToken: string;
+  refreshToken: string | undefined;
+}
+
+export async function seedConnection(
+  sql: postgres.Sql,
+  c: {
+    userId: string;
+    provider: string;
+    account: string;
+    /** Seconds from now until the access token expires (negative: already expired; null: never). */
+    expiresIn: number | null;
+    metadata?: Record<string, unknown>;
+    withRefreshToken?: boolean;
+    nextAttemptAt?: Date | null;
+  },
+): Promise<Seeded> {
+  const grant = await emulator.grant(c.provider, c.account);
+  const ring = await parseKeyRing((await loadKeys()).tokenEncryptionKeys);
+  const id = crypto.randomUUID();
+  const refreshToken = c.withRefreshToken === false ? undefined : grant.refresh_token;
+  const enc = await encryptConnectionTokens(ring, id, { accessToken: grant.access_token, refreshToken });
+  const expiresAt = c.expiresIn === null ? null : new Date(Date.now() + c.expiresIn * 1000);
+  await sql`
+    insert into public.platform_connections
+      (id, user_id, provider, account_id, access_token, refresh_token, encryption_key_id, token_expires_at, scopes, metadata, next_attempt_at)
+    values (${id}, ${c.userId}, ${c.provider}, ${c.account}, ${enc.accessToken}, ${enc.refreshToken}, ${enc.keyId},
+      ${expiresAt}, ${sql.array(["read"])}, ${sql.json((c.metadata ?? {}) as never)}, ${c.nextAttemptAt ?? null})`;
+  return { id, accessToken: grant.access_token, refreshToken };
+}
+
+/** Turns the scheduled job off for the duration of a test file, so only the test's own calls refresh. */
+export async function withCronPaused(sql: postgres.Sql, active: boolean): Promise<void> {
+  await sql`update cron.job set active = ${active} where jobname = 'refresh-expiring-tokens'`;
+}
