@@ -96,4 +96,40 @@ describe("provider emulator", () => {
     const revoked = await fetch(`${emu.url}/shopify/shop-1/api/admin/api/2025-01/shop.json`, { headers: { "x-shopify-access-token": grant.access_token } });
     expect(revoked.status).toBe(401);
   });
+
+  it("reports the shape of token and revoke requests without their secrets, and what it issued", async () => {
+    const grant = await control("/grant", { provider: "discord" });
+    await refresh("discord", grant.refresh_token);
+    await fetch(`${emu.url}/discord/revoke`, {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic("discord") },
+      body: form({ token: grant.refresh_token, token_type_hint: "refresh_token" }),
+    });
+    const { requests } = await control("/requests?provider=discord");
+    expect(requests.map((r: any) => [r.endpoint, r.client_auth, r.grant_type, r.content_type])).toEqual([
+      ["token", "basic", "refresh_token", "application/x-www-form-urlencoded"],
+      ["revoke", "basic", null, "application/x-www-form-urlencoded"],
+    ]);
+    expect(requests[0].params).toEqual(["grant_type", "refresh_token"]);
+    expect(JSON.stringify(requests)).not.toContain(grant.refresh_token);
+    expect((await control("/requests?provider=discord&endpoint=revoke")).requests).toHaveLength(1);
+    const issued = await control("/issued?provider=discord");
+    expect(issued.refresh_tokens).toContain(grant.refresh_token);
+    expect(issued.access_tokens).toContain(grant.access_token);
+  });
+
+  it("issues tokens that never expire when configured so, and revokes Shopify's through its header", async () => {
+    await control("/config", { provider: "shopify", non_expiring: true });
+    const grant = await control("/grant", { provider: "shopify", account: "shop-2" });
+    expect(grant).not.toHaveProperty("expires_in");
+    expect(grant).not.toHaveProperty("refresh_token");
+    const revoke = await fetch(`${emu.url}/shopify/shop-2/revoke`, { method: "DELETE", headers: { "x-shopify-access-token": grant.access_token } });
+    expect(revoke.status).toBe(200);
+    expect((await control(`/token?token=${grant.access_token}`)).access).toEqual({ valid: false, account: "shop-2" });
+  });
+
+  it("answers identity calls with each provider's account field", async () => {
+    const grant = await control("/grant", { provider: "twitter", account: "x-user" });
+    const me = await (await fetch(`${emu.url}/twitter/api/users/me`, { headers: { authorization: `Bearer ${grant.access_token}` } })).json() as any;
+    expect([me.data.id, me.user.id, me.id]).toEqual(["x-user", "x-user", "x-user"]);
+  });
 });

@@ -48,6 +48,27 @@ interface CodeRecord {
   expiresAt: number;
 }
 
+/**
+ * The shape of a request the token or revoke endpoint received, without a secret value: what tests assert
+ * about how the client called (client authentication kind, body format, PKCE verifier present).
+ */
+export interface RequestShape {
+  at: string;
+  endpoint: "token" | "revoke";
+  method: string;
+  content_type: string;
+  accept: string;
+  /** How the client authenticated: HTTP Basic, id and secret in the body, id only, both, or none. */
+  client_auth: "basic" | "body" | "client_id_only" | "basic_and_body" | "none";
+  grant_type: string | null;
+  /** Parameter names in the body, sorted. */
+  params: string[];
+  has_code_verifier: boolean;
+  redirect_uri: string | null;
+  /** Whether an X-Shopify-Access-Token header was sent (Shopify's uninstall call). */
+  shopify_token_header: boolean;
+}
+
 export interface ProviderStats {
   exchange: number;
   refresh: number;
@@ -81,6 +102,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   let codes = new Map<string, CodeRecord>();
   let faults: Fault[] = [];
   let stats = new Map<string, ProviderStats>();
+  let requests = new Map<string, RequestShape[]>();
+  let issued = new Map<string, { access_tokens: string[]; refresh_tokens: string[]; codes: string[] }>();
+  const nonExpiring = new Set<string>();
   const ttl = new Map<string, number>();
   const latency = new Map<string, number>();
   let defaultTtl = opts.accessTokenTtl ?? 3600;
@@ -92,17 +116,49 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     return s;
   };
 
-  function issue(provider: string, account: string, scope: string, profile: Profile, withRefresh: boolean) {
+  const issuedOf = (p: string) => {
+    let i = issued.get(p);
+    if (!i) issued.set(p, (i = { access_tokens: [], refresh_tokens: [], codes: [] }));
+    return i;
+  };
+
+  function record(provider: string, endpoint: RequestShape["endpoint"], req: http.IncomingMessage, params: URLSearchParams) {
+    const basic = /^Basic /i.test(req.headers.authorization ?? "");
+    const secretInBody = params.has("client_secret");
+    const idInBody = params.has("client_id");
+    const shape: RequestShape = {
+      at: new Date().toISOString(),
+      endpoint,
+      method: req.method ?? "",
+      content_type: String(req.headers["content-type"] ?? "").split(";")[0]!.trim(),
+      accept: String(req.headers.accept ?? ""),
+      client_auth: basic && secretInBody ? "basic_and_body" : basic ? "basic" : secretInBody ? "body" : idInBody ? "client_id_only" : "none",
+      grant_type: params.get("grant_type"),
+      params: [...new Set(params.keys())].sort(),
+      has_code_verifier: (params.get("code_verifier") ?? "") !== "",
+      redirect_uri: params.get("redirect_uri"),
+      shopify_token_header: typeof req.headers["x-shopify-access-token"] === "string",
+    };
+    const list = requests.get(provider) ?? [];
+    list.push(shape);
+    if (list.length > 100) list.shift();
+    requests.set(provider, list);
+  }
+
+  function issue(provider: string, account: string, scope: string, baseProfile: Profile, withRefresh: boolean) {
+    const profile: Profile = nonExpiring.has(provider) ? { ...baseProfile, nonExpiring: true } : baseProfile;
     const now = Date.now();
     const lifetime = ttl.get(provider) ?? defaultTtl;
     const access = tok(`at_${provider}`);
     accessTokens.set(access, { provider, account, expiresAt: profile.nonExpiring ? Infinity : now + lifetime * 1000, revoked: false });
+    issuedOf(provider).access_tokens.push(access);
     const body: Record<string, unknown> = { access_token: access, token_type: "bearer", scope };
     if (!profile.nonExpiring && profile.expiry !== "none") body.expires_in = lifetime;
     if (profile.expiry === "lightspeed") body.expires = Math.floor(now / 1000) + lifetime;
     if (withRefresh && !profile.nonExpiring) {
       const refresh = tok(`rt_${provider}`);
       refreshTokens.set(refresh, { provider, account, scope, state: "live", graceUntil: 0 });
+      issuedOf(provider).refresh_tokens.push(refresh);
       body.refresh_token = refresh;
     }
     Object.assign(body, profile.extraTokenFields?.(now) ?? {});
@@ -133,8 +189,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
   }
 
-  /** Applies a matching fault; returns true when it answered (or will never answer). */
-  async function applyFault(provider: string, endpoint: Fault["endpoint"], res: http.ServerResponse, profile: Profile): Promise<boolean> {
+  /**
+   * Applies a matching fault: "answered" when it answered (or will never answer), "dropped" when the caller
+   * hung up during a slow fault (the request never reached the provider), false when the request proceeds.
+   */
+  async function applyFault(provider: string, endpoint: Fault["endpoint"], res: http.ServerResponse, profile: Profile): Promise<"answered" | "dropped" | false> {
     const now = Date.now();
     faults = faults.filter((f) => f.remaining > 0 && f.until > now);
     const f = faults.find((x) => x.provider === provider && x.endpoint === endpoint);
@@ -143,25 +202,26 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     switch (f.mode) {
       case "slow":
         await new Promise((r) => setTimeout(r, f.delayMs));
-        return false;
+        // A caller that hung up during the delay never reached the provider: nothing is processed.
+        return res.destroyed || res.socket === null || res.socket.destroyed ? "dropped" : false;
       case "timeout":
         held.add(res);
-        return true;
+        return "answered";
       case "server_error":
         send(res, 503, "<html><body>Service Unavailable</body></html>");
-        return true;
+        return "answered";
       case "rate_limit":
         rateLimitAnswer(res, profile, f.retryAfterSeconds);
-        return true;
+        return "answered";
       case "invalid_grant": {
         const a = invalidGrant(profile);
         send(res, a.status, a.body);
-        return true;
+        return "answered";
       }
       case "invalid_client": {
         const a = invalidClient(profile);
         send(res, a.status, a.body);
-        return true;
+        return "answered";
       }
     }
   }
@@ -200,14 +260,22 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (lat) await new Promise((r) => setTimeout(r, lat));
     if (req.method !== "POST") return send(res, 405, { error: "invalid_request" });
     const { params, json } = await readBody(req);
+    record(provider, "token", req, params);
     const grant = params.get("grant_type");
     if (grant === "refresh_token") st.refresh += 1;
     else if (grant === "authorization_code") st.exchange += 1;
     const form = profile.errorStyle === "github" && !(req.headers.accept ?? "").includes("application/json");
     if (json && !profile.acceptsJson) return send(res, 400, { error: "invalid_request", error_description: "body must be application/x-www-form-urlencoded" });
-    if (grant === "refresh_token" && (await applyFault(provider, "token", res, profile))) {
-      st.refresh_rejected += 1;
-      return;
+    if (grant === "refresh_token") {
+      const fault = await applyFault(provider, "token", res, profile);
+      if (fault === "dropped") {
+        st.refresh -= 1;
+        return;
+      }
+      if (fault === "answered") {
+        st.refresh_rejected += 1;
+        return;
+      }
     }
     if (!clientAuthOk(provider, profile, req, params)) {
       const a = invalidClient(profile);
@@ -288,6 +356,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
     const account = url.searchParams.get("emulator_account") ?? (prefix[0] ? prefix[0] : `${provider}-account-1`);
     const code = tok("code");
+    issuedOf(provider).codes.push(code);
     codes.set(code, {
       provider, redirectUri: redirect, account, used: false, expiresAt: Date.now() + 600_000,
       challenge: url.searchParams.get("code_challenge_method") === "S256" ? url.searchParams.get("code_challenge") : null,
@@ -313,7 +382,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     statsOf(provider).revoke += 1;
     if (await applyFault(provider, "revoke", res, profile)) return;
     const { params } = await readBody(req);
-    const token = params.get("token") ?? params.get("access_token") ?? "";
+    record(provider, "revoke", req, params);
+    const token = params.get("token") ?? params.get("access_token") ?? (req.headers["x-shopify-access-token"] as string | undefined) ?? "";
     const rt = refreshTokens.get(token);
     const at = accessTokens.get(token);
     for (const rec of [rt, at]) if (rec) revokeAccount(provider, rec.account);
@@ -335,7 +405,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const valid = rec && rec.provider === provider && !rec.revoked && rec.expiresAt > Date.now();
     if (!valid) return send(res, /applications\//.test(rest) ? 404 : 401, { error: "invalid_token", message: "Invalid access token" });
     if (/connections$/.test(rest)) return send(res, 200, [{ id: rec.account, tenantId: rec.account, tenantType: "ORGANISATION" }]);
-    send(res, 200, { id: rec.account, user_id: rec.account, login: rec.account, sub: rec.account, client_id: clientIdOf(provider), shop: { id: rec.account } });
+    // Every provider's identity field in one body: Discord /oauth2/@me `user.id`, X /users/me `data.id`.
+    send(res, 200, {
+      id: rec.account, user_id: rec.account, login: rec.account, sub: rec.account, client_id: clientIdOf(provider), shop: { id: rec.account },
+      user: { id: rec.account }, data: { id: rec.account },
+    });
   }
 
   async function control(path: string, req: http.IncomingMessage, res: http.ServerResponse, url: URL) {
@@ -344,6 +418,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       case "POST /reset":
         refreshTokens = new Map(); accessTokens = new Map(); codes = new Map(); faults = []; stats = new Map();
         ttl.clear(); latency.clear(); defaultTtl = opts.accessTokenTtl ?? 3600;
+        requests = new Map(); issued = new Map(); nonExpiring.clear();
         for (const r of held) r.destroy();
         held.clear();
         return send(res, 200, { ok: true });
@@ -375,6 +450,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           else defaultTtl = body.access_token_ttl;
         }
         if (typeof body.latency_ms === "number") (providers ?? EMULATED_PROVIDERS).forEach((p) => latency.set(p, body.latency_ms as number));
+        if (typeof body.non_expiring === "boolean") {
+          (providers ?? EMULATED_PROVIDERS).forEach((p) => (body.non_expiring ? nonExpiring.add(p) : nonExpiring.delete(p)));
+        }
         return send(res, 200, { ok: true });
       }
       case "POST /grant": {
@@ -383,6 +461,20 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         if (!profile) return send(res, 404, { error: "unknown provider" });
         const account = typeof body.account === "string" ? body.account : `${provider}-account-1`;
         return send(res, 200, issue(provider, account, String(body.scope ?? ""), profile, true));
+      }
+      case "GET /requests": {
+        const provider = url.searchParams.get("provider") ?? "";
+        const endpoint = url.searchParams.get("endpoint");
+        return send(res, 200, { requests: (requests.get(provider) ?? []).filter((r) => !endpoint || r.endpoint === endpoint) });
+      }
+      case "GET /issued": {
+        const provider = url.searchParams.get("provider");
+        const all = provider ? [issued.get(provider)].filter((x) => x !== undefined) : [...issued.values()];
+        return send(res, 200, {
+          access_tokens: all.flatMap((i) => i.access_tokens),
+          refresh_tokens: all.flatMap((i) => i.refresh_tokens),
+          codes: all.flatMap((i) => i.codes),
+        });
       }
       case "POST /revoke-account":
         revokeAccount(String(body.provider), String(body.account));

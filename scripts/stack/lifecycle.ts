@@ -3,7 +3,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join, resolve } from "node:path";
 import { loadKeys, type StackKeys } from "./keys.ts";
@@ -50,8 +50,20 @@ export async function fetchFunctionStatus(): Promise<FunctionStatus[] | null> {
   }
 }
 
+/** Every source file the functions load: a change means the running functions are stale. */
+function sourceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((d) => d.isFile() && /\.(ts|json)$/.test(d.name))
+    .map((d) => join(d.parentPath, d.name))
+    .sort();
+}
+
 function fingerprint(opts: UpOptions): string {
   const h = createHash("sha256");
+  for (const f of [...sourceFiles(join(ROOT, "supabase", "functions")), ...sourceFiles(join(ROOT, "packages", "shared", "src"))]) {
+    h.update(f).update(readFileSync(f));
+  }
   if (opts.envFile) h.update(resolve(opts.envFile)).update(readFileSync(opts.envFile));
   h.update(JSON.stringify(opts.env ?? {}));
   const dotEnv = join(ROOT, "supabase", "functions", ".env");
@@ -108,7 +120,7 @@ export async function up(opts: UpOptions = {}): Promise<{ keys: StackKeys; migra
   const running = readGatewayPid();
   const state = existsSync(GATEWAY_STATE) ? (JSON.parse(readFileSync(GATEWAY_STATE, "utf8")) as { fingerprint: string }) : null;
   if (running !== null && state?.fingerprint !== want) {
-    log("function environment changed: restarting the functions");
+    log("function code or environment changed: restarting the functions");
     await stopGateway();
   }
   if (readGatewayPid() === null) {

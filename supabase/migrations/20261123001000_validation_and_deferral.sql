@@ -102,6 +102,8 @@ set search_path = ''
 as $$
   update public.platform_connections
   set next_attempt_at = p_next_attempt_at,
+      -- The status still tells the truth: a lapsed access token is token_expired whether or not it was tried.
+      status = case when status = 'connected' and token_expires_at <= now() then 'token_expired' else status end,
       lease_owner = null,
       lease_expires_at = null
   where id = p_connection_id and lease_owner = p_owner

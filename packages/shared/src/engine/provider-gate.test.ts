@@ -9,8 +9,23 @@ function gate(now = { t: 0 }) {
 }
 
 describe("ProviderGate", () => {
+  it("starts each provider with one call in flight, doubling after each success", async () => {
+    const { g } = gate();
+    const first = await g.admit("discord");
+    let second = false;
+    const pending = g.admit("discord").then((r) => { second = true; return r; });
+    await Promise.resolve();
+    expect(second).toBe(false);
+    g.recordSuccess("discord");
+    if (first.admitted) first.release();
+    const r = await pending;
+    expect(second && r.admitted).toBe(true);
+    if (r.admitted) r.release();
+  });
+
   it("bounds calls in flight per provider and overall", async () => {
     const { g } = gate();
+    for (let i = 0; i < 4; i++) { g.recordSuccess("spotify"); g.recordSuccess("xero"); }
     const a = await g.admit("spotify");
     const b = await g.admit("spotify");
     let third = false;

@@ -3,6 +3,10 @@
  * per provider, a pause per provider when it answers 429 (one provider's rate limit pauses only that
  * provider), and a circuit breaker per provider that opens after a run of transient failures (a 5xx storm)
  * and lets one trial call through after a cooldown.
+ *
+ * Each provider starts slow: one call in flight until one succeeds, then twice as many after each success
+ * up to its limit. A provider that answers 429, 5xx or invalid_client at the start of a run costs one call,
+ * not a full burst.
  */
 export interface ProviderGateOptions {
   /** Calls in flight across all providers. */
@@ -18,6 +22,7 @@ export interface ProviderGateOptions {
 
 interface ProviderState {
   inFlight: number;
+  successes: number;
   pausedUntil: number;
   consecutiveTransient: number;
   openUntil: number;
@@ -42,7 +47,7 @@ export class ProviderGate {
 
   #state(provider: string): ProviderState {
     let s = this.#providers.get(provider);
-    if (!s) this.#providers.set(provider, (s = { inFlight: 0, pausedUntil: 0, consecutiveTransient: 0, openUntil: 0, trialInFlight: false }));
+    if (!s) this.#providers.set(provider, (s = { inFlight: 0, successes: 0, pausedUntil: 0, consecutiveTransient: 0, openUntil: 0, trialInFlight: false }));
     return s;
   }
 
@@ -66,7 +71,8 @@ export class ProviderGate {
       const b = this.blocked(provider);
       if (b) return { admitted: false, ...b };
       const s = this.#state(provider);
-      if (this.#inFlight < this.#opts.overall && s.inFlight < this.#opts.perProvider(provider)) {
+      const limit = Math.min(this.#opts.perProvider(provider), 2 ** Math.min(s.successes, 16));
+      if (this.#inFlight < this.#opts.overall && s.inFlight < limit) {
         this.#inFlight += 1;
         s.inFlight += 1;
         if (s.openUntil > 0) s.trialInFlight = true;
@@ -95,9 +101,11 @@ export class ProviderGate {
 
   recordSuccess(provider: string): void {
     const s = this.#state(provider);
+    s.successes += 1;
     s.consecutiveTransient = 0;
     s.openUntil = 0;
     s.trialInFlight = false;
+    this.#waiters.splice(0).forEach((w) => w());
   }
 
   recordTransient(provider: string): void {
