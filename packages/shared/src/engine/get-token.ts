@@ -133,9 +133,17 @@ export function createTokenService(deps: EngineDeps, onRead: (connectionId: stri
     });
   }
 
+  // The environment does not change while the process lives: resolve each provider's configuration once.
+  const configured = new Map<string, boolean>();
+  const isConfigured = (id: string) => {
+    let c = configured.get(id);
+    if (c === undefined) configured.set(id, (c = tryResolveProvider(id, deps.env).configured));
+    return c;
+  };
+
   return async function getToken(req: GetTokenRequest): Promise<TokenResponse> {
     if (!isProviderId(req.provider)) throw new ApiError("unknown_provider", `unknown provider "${req.provider.slice(0, 64)}"`);
-    if (!tryResolveProvider(req.provider, deps.env).configured) {
+    if (!isConfigured(req.provider)) {
       throw new ApiError("provider_not_configured", `provider "${req.provider}" has no client credentials configured`);
     }
     const found = await findUserConnection(deps.sql, req.userId, req.provider, req.account);

@@ -68,6 +68,20 @@ describe("createAuthenticator", async () => {
     expect((await rejection(authenticate(req(`Bearer ${user}`), "service"))).message).toMatch(/service role/);
   });
 
+  it("still rejects a token once it expires, after it was verified and cached", async () => {
+    const soon = await hs256(userClaims, SECRET, Math.floor(Date.now() / 1000) + 1);
+    expect(await authenticate(req(`Bearer ${soon}`), "user")).toMatchObject({ kind: "user" });
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await rejection(authenticate(req(`Bearer ${soon}`), "user"))).message).toMatch(/expired/);
+  });
+
+  it("a cached user token is never taken for the service key, and the service key still works", async () => {
+    const user = await hs256(userClaims);
+    await authenticate(req(`Bearer ${user}`), "user_or_service");
+    expect(await authenticate(req(`Bearer ${user}`), "user_or_service")).toMatchObject({ kind: "user" });
+    expect(await authenticate(req(`Bearer ${SERVICE_KEY}`), "user_or_service")).toEqual({ kind: "service" });
+  });
+
   it("never puts the presented token in the error", async () => {
     const forged = await hs256(userClaims, "another-secret-that-is-at-least-32-characters");
     const err = await rejection(authenticate(req(`Bearer ${forged}`), "user"));

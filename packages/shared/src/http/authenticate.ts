@@ -3,7 +3,7 @@ import {
   type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey,
 } from "jose";
 import { ApiError } from "./api-error.ts";
-import { constantTimeEqual } from "./constant-time-equal.ts";
+import { equalBytes } from "./constant-time-equal.ts";
 import { isUuid } from "./fields.ts";
 
 /** Who is calling: an end user (from a verified access token) or a server holding a secret key. */
@@ -40,8 +40,13 @@ const ASYMMETRIC = ["ES256", "RS256"];
  * `@supabase/server`'s `withSupabase` does much of this, but its user mode rejects tokens without a `kid`,
  * which is every token a legacy-secret project or the CLI's default stack issues; hence this thin version.
  */
+/** Verified user tokens kept per process, so a caller reusing its token is not re-verified on every call. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export function createAuthenticator(env: AuthEnv) {
-  const secret = env.JWT_SECRET ? new TextEncoder().encode(env.JWT_SECRET) : null;
+  const secret: Promise<CryptoKey> | null = env.JWT_SECRET
+    ? crypto.subtle.importKey("raw", new TextEncoder().encode(env.JWT_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["verify"])
+    : null;
   let jwks: JWTVerifyGetKey | null = null;
   if (env.SUPABASE_JWKS) {
     jwks = createLocalJWKSet(JSON.parse(env.SUPABASE_JWKS) as JSONWebKeySet);
@@ -63,14 +68,42 @@ export function createAuthenticator(env: AuthEnv) {
     }
   }
 
+  // Service keys are compared through their MACs under a per-process random key: one MAC of the presented
+  // token per request, compared in full against each key's MAC, so timing tells nothing about the keys.
+  const macKey = crypto.subtle.importKey(
+    "raw", crypto.getRandomValues(new Uint8Array(32)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"],
+  );
+  const mac = async (value: string) => new Uint8Array(await crypto.subtle.sign("HMAC", await macKey, new TextEncoder().encode(value)));
+  const serviceMacs = Promise.all(serviceKeys.map(mac));
+
   async function isServiceKey(token: string): Promise<boolean> {
+    if (serviceKeys.length === 0) return false;
+    const presented = await mac(token);
     let match = false;
     // Compare against every key, so the time taken does not tell which one matched.
-    for (const key of serviceKeys) if (await constantTimeEqual(token, key)) match = true;
+    for (const expected of await serviceMacs) if (equalBytes(presented, expected)) match = true;
     return match;
   }
 
+  const verified = new Map<string, JWTPayload>();
+  function remember(token: string, claims: JWTPayload): void {
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, claims);
+  }
+
   async function verify(token: string): Promise<JWTPayload> {
+    const cached = verified.get(token);
+    if (cached) {
+      if (typeof cached.exp === "number" && cached.exp * 1000 > Date.now()) return cached;
+      verified.delete(token);
+      throw new ApiError("unauthorized", "the access token has expired");
+    }
+    const claims = await verifyUncached(token);
+    if (typeof claims.exp === "number") remember(token, claims);
+    return claims;
+  }
+
+  async function verifyUncached(token: string): Promise<JWTPayload> {
     let alg: string | undefined;
     try {
       alg = decodeProtectedHeader(token).alg;
@@ -79,7 +112,7 @@ export function createAuthenticator(env: AuthEnv) {
     }
     try {
       if (alg === "HS256" && secret) {
-        return (await jwtVerify(token, secret, { algorithms: ["HS256"] })).payload;
+        return (await jwtVerify(token, await secret, { algorithms: ["HS256"] })).payload;
       }
       if (alg && ASYMMETRIC.includes(alg) && jwks) {
         return (await jwtVerify(token, jwks, { algorithms: ASYMMETRIC })).payload;
@@ -100,7 +133,9 @@ export function createAuthenticator(env: AuthEnv) {
     if (!m) throw new ApiError("unauthorized", "the Authorization header must be \"Bearer <token>\"");
     const token = m[1]!;
 
-    if (mode !== "user" && (await isServiceKey(token))) return { kind: "service" };
+    // A token already verified as a user's cannot be a service key: skip the comparison for it.
+    const knownUser = verified.get(token)?.role === "authenticated";
+    if (mode !== "user" && !knownUser && (await isServiceKey(token))) return { kind: "service" };
     if (token.startsWith("sb_")) throw new ApiError("unauthorized", "this API key is not accepted here");
 
     const claims = await verify(token);

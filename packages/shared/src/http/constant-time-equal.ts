@@ -12,9 +12,13 @@ export async function constantTimeEqual(a: string, b: string): Promise<boolean> 
     crypto.subtle.sign("HMAC", key, encoder.encode(a)),
     crypto.subtle.sign("HMAC", key, encoder.encode(b)),
   ]);
-  const va = new Uint8Array(ma);
-  const vb = new Uint8Array(mb);
+  return equalBytes(new Uint8Array(ma), new Uint8Array(mb));
+}
+
+/** Compares two byte arrays in full, whatever the first difference (for MACs of equal length). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
   let diff = 0;
-  for (let i = 0; i < va.length; i++) diff |= va[i]! ^ vb[i]!;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
   return diff === 0;
 }

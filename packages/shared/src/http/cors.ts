@@ -10,9 +10,18 @@ export const CORS_HEADERS: Readonly<Record<string, string>> = {
   "access-control-max-age": "86400",
 };
 
-/** Returns a copy of the response with the CORS headers set. */
+/**
+ * Sets the CORS headers on the response. A response we built has mutable headers and is changed in place
+ * (re-wrapping its body would turn a fixed-length body into a stream); one with immutable headers (from
+ * fetch) is copied.
+ */
 export function withCors(res: Response): Response {
-  const headers = new Headers(res.headers);
-  for (const [k, v] of Object.entries(CORS_HEADERS)) headers.set(k, v);
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  try {
+    for (const [k, v] of Object.entries(CORS_HEADERS)) res.headers.set(k, v);
+    return res;
+  } catch {
+    const headers = new Headers(res.headers);
+    for (const [k, v] of Object.entries(CORS_HEADERS)) headers.set(k, v);
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  }
 }

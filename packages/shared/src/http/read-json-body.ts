@@ -11,7 +11,19 @@ export async function readJsonBody(req: Request, maxBytes = DEFAULT_MAX_BODY_BYT
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw new ApiError("payload_too_large", `request body must be at most ${maxBytes} bytes`);
   if (!req.body) return {};
-  const reader = req.body.getReader();
+  let bytes: Uint8Array;
+  if (req.headers.has("content-length")) {
+    // The server frames the body by its declared length, checked above: read it in one go.
+    bytes = new Uint8Array(await req.arrayBuffer());
+    if (bytes.byteLength > maxBytes) throw new ApiError("payload_too_large", `request body must be at most ${maxBytes} bytes`);
+  } else {
+    bytes = await readLimited(req.body, maxBytes);
+  }
+  return parseObject(bytes);
+}
+
+async function readLimited(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -30,6 +42,10 @@ export async function readJsonBody(req: Request, maxBytes = DEFAULT_MAX_BODY_BYT
     bytes.set(c, offset);
     offset += c.byteLength;
   }
+  return bytes;
+}
+
+function parseObject(bytes: Uint8Array): Record<string, unknown> {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);

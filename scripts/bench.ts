@@ -1,0 +1,194 @@
+/**
+ * `npm run bench`: measures the product on this machine and reports numbers (it asserts nothing).
+ *   A. get-token on a valid token, 50 concurrent clients, beside a floor measured in the same run.
+ *   B. refresh-expiring on 10,000 due connections with 100 ms of provider latency.
+ *   C. a stampede of 1,000 concurrent get-token calls on one expired token.
+ * Prints a table and writes bench-results/latest.json. Needs ports 54399 (emulator) and 54398 (floor) free:
+ * do not run it beside `npm start` or `npm test`.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import { join } from "node:path";
+import os from "node:os";
+import postgres from "postgres";
+import { parseKeyRing } from "../packages/shared/src/crypto/key-ring.ts";
+import { encryptConnectionTokens } from "../packages/shared/src/db/connection-tokens.ts";
+import { PROVIDER_CATALOG } from "../packages/shared/src/providers/catalog.ts";
+import { emulatorEnv, startEmulator } from "./emulator/server.ts";
+import { closedLoop, percentile, request } from "./bench/load.ts";
+import { loadKeys, signUserToken } from "./stack/keys.ts";
+import { down, fetchFunctionStatus, readGatewayPid, up } from "./stack/lifecycle.ts";
+import { API_URL, DB_URL, HOST, ROOT } from "./stack/paths.ts";
+import { ensureUser } from "./stack/users.ts";
+
+const EMULATOR_PORT = 54399;
+const FLOOR_PORT = 54398;
+const EMULATOR_URL = `http://${HOST}:${EMULATOR_PORT}`;
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? "10") * 1000;
+const DUE_ROWS = Number(process.env.BENCH_DUE_ROWS ?? "10000");
+const BENCH_PROVIDERS = ["discord", "spotify", "xero", "quickbooks", "twitch", "microsoft", "linkedin", "reddit", "github", "etsy"];
+
+const log = (m: string) => console.error(m);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitPort(port: number, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, HOST);
+      s.once("connect", () => { s.destroy(); resolve(true); });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+async function control(path: string, body: unknown) {
+  const res = await fetch(`${EMULATOR_URL}/_emulator${path}`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  return res.json() as Promise<Record<string, any>>;
+}
+
+function peakRssMb(pid: number): { peak: number; now: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { peak: kb("VmHWM") / 1024, now: kb("VmRSS") / 1024 };
+}
+
+async function main() {
+  const emulator = await startEmulator({ port: EMULATOR_PORT }).catch(() => {
+    throw new Error(`port ${EMULATOR_PORT} is in use: stop npm start or npm test first`);
+  });
+  const startedHere = readGatewayPid() === null;
+  log("bringing the stack up with providers pointed at the emulator…");
+  await up({ env: { ...emulatorEnv(EMULATOR_URL), BENCH: "1" } });
+  const sql = postgres(DB_URL, { max: 8, onnotice: () => {} });
+  await sql`update cron.job set active = false where jobname = 'refresh-expiring-tokens'`;
+  const keys = await loadKeys();
+  const ring = await parseKeyRing(keys.tokenEncryptionKeys);
+  const user = await ensureUser("bench@example.com");
+  const userJwt = await signUserToken(keys, user);
+  await sql`delete from public.platform_connections where user_id = ${user.id}`;
+  const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, memory_gb: Math.round(os.totalmem() / 2 ** 30) }, at: new Date().toISOString() };
+
+  async function seed(provider: string, account: string, expiresIn: number) {
+    const grant = await control("/grant", { provider, account });
+    const id = crypto.randomUUID();
+    const enc = await encryptConnectionTokens(ring, id, { accessToken: grant.access_token, refreshToken: grant.refresh_token });
+    return { id, user_id: user.id, provider, account_id: account, access_token: enc.accessToken, refresh_token: enc.refreshToken, encryption_key_id: enc.keyId, token_expires_at: new Date(Date.now() + expiresIn * 1000) };
+  }
+
+  try {
+    // A. Valid token throughput and latency, against the floor.
+    log("A. get-token on a valid token, 50 clients…");
+    await sql`insert into public.platform_connections ${sql(await seed("spotify", "bench-valid", 86_400))}`;
+    const floor = spawn(join(ROOT, "node_modules", ".bin", "deno"), ["run", "--node-modules-dir=manual", "--no-lock", "--config", join(ROOT, "supabase/functions/deno.json"), "-A", join(ROOT, "scripts/bench/floor-server.ts")], {
+      env: { ...process.env, SUPABASE_DB_URL: DB_URL, DENO_SERVE_ADDRESS: `tcp:${HOST}:${FLOOR_PORT}`, NO_COLOR: "1" }, stdio: "ignore",
+    });
+    try {
+      await waitPort(FLOOR_PORT);
+      const floorBody = JSON.stringify({ user_id: user.id, provider: "spotify" });
+      const body = JSON.stringify({ provider: "spotify" });
+      const auth = { authorization: `Bearer ${userJwt}` };
+      const worker = (await fetchFunctionStatus())!.find((f) => f.name === "get-token")!.workers[0]!;
+      await closedLoop(`http://${HOST}:${FLOOR_PORT}/`, {}, floorBody, 50, 2000);
+      await closedLoop(`${API_URL}/functions/v1/get-token`, auth, body, 50, 2000);
+      const a = {
+        floor_bare_deno_select: await closedLoop(`http://${HOST}:${FLOOR_PORT}/`, {}, floorBody, 50, DURATION_MS),
+        get_token_one_process_direct: await closedLoop(`http://${HOST}:${worker.port}/get-token`, auth, body, 50, DURATION_MS),
+        get_token_via_gateway_two_processes: await closedLoop(`${API_URL}/functions/v1/get-token`, auth, body, 50, DURATION_MS),
+      };
+      results.valid_token = a;
+    } finally {
+      floor.kill("SIGTERM");
+    }
+
+    // B. 10,000 due connections, 100 ms provider latency.
+    log(`B. refresh-expiring on ${DUE_ROWS} due connections with 100 ms provider latency…`);
+    await sql`delete from public.platform_connections where user_id = ${user.id}`;
+    const rows = [];
+    for (let i = 0; i < DUE_ROWS; i += 100) {
+      rows.push(...(await Promise.all(Array.from({ length: Math.min(100, DUE_ROWS - i) }, (_, j) => {
+        const n = i + j;
+        return seed(BENCH_PROVIDERS[n % BENCH_PROVIDERS.length]!, `due-${n}`, 60 + (n % 200));
+      }))));
+    }
+    for (let i = 0; i < rows.length; i += 1000) await sql`insert into public.platform_connections ${sql(rows.slice(i, i + 1000))}`;
+    await sql`analyze public.platform_connections`;
+    await control("/config", { latency_ms: 100 });
+    await control("/stats/reset", {});
+    const fnPid = (await fetchFunctionStatus())!.find((f) => f.name === "refresh-expiring")!.workers[0]!.pid!;
+    const rssBefore = peakRssMb(fnPid);
+    const t0 = performance.now();
+    const runs = [];
+    let remaining = DUE_ROWS;
+    while (remaining > 0 && performance.now() - t0 < 180_000) {
+      const res = await fetch(`${API_URL}/functions/v1/refresh-expiring`, { method: "POST", body: "{}", headers: { authorization: `Bearer ${keys.serviceRoleKey}`, "content-type": "application/json" } });
+      runs.push(await res.json());
+      const [left] = await sql<{ n: number }[]>`select count(*)::int as n from public.platform_connections where user_id = ${user.id} and last_refreshed_at is null`;
+      remaining = left!.n;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const stats = (await (await fetch(`${EMULATOR_URL}/_emulator/stats`)).json()) as Record<string, { refresh_ok: number; max_in_flight: number }>;
+    const limits = Object.fromEntries(BENCH_PROVIDERS.map((p) => [p, Math.min(16, (PROVIDER_CATALOG as Record<string, any>)[p]?.rateLimit?.maxConcurrentRequests ?? 16)]));
+    results.refresh_due = {
+      connections: DUE_ROWS, provider_latency_ms: 100, seconds_to_refresh_all: seconds, refreshed: DUE_ROWS - remaining, runs,
+      max_in_flight_by_provider: Object.fromEntries(BENCH_PROVIDERS.map((p) => [p, stats[p]?.max_in_flight ?? 0])),
+      concurrency_limit_by_provider: limits,
+      per_provider_concurrency_respected: BENCH_PROVIDERS.every((p) => (stats[p]?.max_in_flight ?? 0) <= limits[p]!),
+      function_rss_mb_before: rssBefore.now, function_peak_rss_mb: peakRssMb(fnPid).peak,
+    };
+
+    // C. Stampede on one expired token.
+    log("C. 1,000 concurrent get-token calls on one expired token…");
+    await sql`delete from public.platform_connections where user_id = ${user.id}`;
+    await sql`insert into public.platform_connections ${sql(await seed("discord", "stampede", -30))}`;
+    await control("/stats/reset", {});
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1000 });
+    const target = new URL(`${API_URL}/functions/v1/get-token`);
+    const answers = await Promise.all(Array.from({ length: 1000 }, () =>
+      request(agent, target, { authorization: `Bearer ${userJwt}` }, JSON.stringify({ provider: "discord" })).catch(() => ({ status: 0, text: "", ms: NaN }))));
+    agent.destroy();
+    const lat = answers.map((a) => a.ms).filter(Number.isFinite).sort((x, y) => x - y);
+    const tokens = new Set(answers.filter((a) => a.status === 200).map((a) => JSON.parse(a.text).access_token));
+    const dstats = (await (await fetch(`${EMULATOR_URL}/_emulator/stats`)).json()) as Record<string, { refresh: number }>;
+    results.stampede = {
+      callers: 1000, provider_latency_ms: 100, provider_refresh_calls: dstats.discord?.refresh ?? 0,
+      ok: answers.filter((a) => a.status === 200).length, distinct_tokens: tokens.size,
+      p50_ms: percentile(lat, 50), p99_ms: percentile(lat, 99), max_ms: lat.at(-1),
+    };
+  } finally {
+    await sql`delete from public.platform_connections where user_id = ${user.id}`;
+    await sql`update cron.job set active = true where jobname = 'refresh-expiring-tokens'`;
+    await sql.end();
+    await emulator.stop();
+    if (startedHere) await down();
+  }
+
+  const a = results.valid_token as Record<string, { rps: number; p50: number; p99: number; errors: number }>;
+  const b = results.refresh_due as Record<string, any>;
+  const c = results.stampede as Record<string, any>;
+  const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "n/a");
+  const rowsOut = [
+    ["A floor: bare Deno + same SELECT", `${f(a.floor_bare_deno_select!.rps, 0)} req/s`, `p50 ${f(a.floor_bare_deno_select!.p50)} ms`, `p99 ${f(a.floor_bare_deno_select!.p99)} ms`],
+    ["A get-token, 1 process, direct", `${f(a.get_token_one_process_direct!.rps, 0)} req/s`, `p50 ${f(a.get_token_one_process_direct!.p50)} ms`, `p99 ${f(a.get_token_one_process_direct!.p99)} ms`],
+    ["A get-token via gateway, 2 processes", `${f(a.get_token_via_gateway_two_processes!.rps, 0)} req/s`, `p50 ${f(a.get_token_via_gateway_two_processes!.p50)} ms`, `p99 ${f(a.get_token_via_gateway_two_processes!.p99)} ms`],
+    ["B refresh 10,000 due @100 ms", `${f(b.seconds_to_refresh_all)} s`, `${b.refreshed} refreshed`, `peak RSS ${f(b.function_peak_rss_mb)} MB`],
+    ["B per-provider concurrency respected", String(b.per_provider_concurrency_respected), JSON.stringify(b.max_in_flight_by_provider), ""],
+    ["C stampede 1,000 on one expired", `${c.provider_refresh_calls} provider call(s)`, `p50 ${f(c.p50_ms)} ms`, `p99 ${f(c.p99_ms)} ms`],
+  ];
+  for (const r of rowsOut) console.log(r.map((x, i) => (i === 0 ? x.padEnd(40) : x.padEnd(14))).join(" "));
+  const floorRps = a.floor_bare_deno_select!.rps;
+  console.log(`\nget-token via gateway / floor: ${f((a.get_token_via_gateway_two_processes!.rps / floorRps) * 100, 0)}% of the floor's throughput; direct: ${f((a.get_token_one_process_direct!.rps / floorRps) * 100, 0)}%`);
+  mkdirSync(join(ROOT, "bench-results"), { recursive: true });
+  writeFileSync(join(ROOT, "bench-results", "latest.json"), JSON.stringify(results, null, 2));
+  console.log("wrote bench-results/latest.json");
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(`bench: ${(err as Error).message}`);
+  process.exit(1);
+});
