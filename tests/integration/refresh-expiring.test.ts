@@ -127,6 +127,21 @@ describe("refresh-expiring: scheduling", () => {
     for (const r of rows) expect(await statusOf(r.id)).toMatchObject({ status: "connected", consecutive_failures: 0, next_attempt_at: null });
   });
 
+  it("keeps an idle refresh token alive when the access token outlives the keep-alive date (Xero, 60-day idle)", async () => {
+    await emulator.config({ provider: "xero", access_token_ttl: 90 * 86_400 });
+    try {
+      const row = await seedConnection(sql, { userId: user.id, provider: "xero", account: "keepalive", expiresIn: 30 });
+      expect((await run()).refreshed).toBe(1);
+      const [r] = await sql`select token_expires_at, next_attempt_at from public.platform_connections where id = ${row.id}`;
+      expect(r!.token_expires_at.getTime()).toBeGreaterThan(Date.now() + 80 * 86_400_000);
+      const days = (r!.next_attempt_at.getTime() - Date.now()) / 86_400_000;
+      expect(days).toBeGreaterThan(6.9);
+      expect(days).toBeLessThan(7.1);
+    } finally {
+      await emulator.config({ provider: "xero", access_token_ttl: 3600 });
+    }
+  });
+
   it("validates tokens that never expire on their own cadence, and flags a revoked one", async () => {
     const shop = await seedConnection(sql, {
       userId: user.id, provider: "shopify", account: "v1.myshopify.com", expiresIn: null, withRefreshToken: false,

@@ -5,6 +5,7 @@ import { refreshTokens } from "../oauth/token-client.ts";
 import { tryResolveProvider } from "../providers/resolve-provider.ts";
 import { logEvent, readConnection, recordFailure, saveRefreshed, type ConnectionRow } from "./connection-store.ts";
 import { endpointParamsOf, nowOf, type EngineDeps } from "./engine-deps.ts";
+import { keepAliveAt, keepAliveDaysFromEnv } from "./keepalive.ts";
 import { MISCONFIGURED_PAUSE_MS, TRANSITIONS } from "./transitions.ts";
 
 /** Retry backoff of a failing connection: full jitter, 30 s base, capped at one hour. */
@@ -88,6 +89,8 @@ export async function refreshLeased(deps: EngineDeps, row: ConnectionRow, owner:
       deps.logger.error("refresh_not_saved", { provider: row.provider, rotated: set.refreshTokenRotated });
       return { kind: "superseded" };
     }
+    const keepAlive = keepAliveAt(provider.definition.tokens.refreshTokenIdleSeconds, set.expiresAt, nowOf(deps), keepAliveDaysFromEnv(deps.env));
+    if (keepAlive) await deps.sql`select public.schedule_keepalive(${row.id}, ${keepAlive})`;
     deps.logger.info("refreshed", { provider: row.provider, rotated: set.refreshTokenRotated, duration_ms: durationMs });
     await logEvent(deps.sql, { connectionId: row.id, action: "refresh", outcome: "success", durationMs });
     return { kind: "refreshed", accessToken: set.accessToken, tokenType: set.tokenType, scopes: set.scopes, expiresAt: set.expiresAt, durationMs };
