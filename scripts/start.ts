@@ -1,15 +1,35 @@
 /**
  * `npm start`: brings the whole local stack up in the foreground, prints its URLs and keys the way
- * `supabase start` does, follows the function logs, and stops everything on Ctrl-C.
+ * `supabase start` does, runs the demo (scripts/demo: a provider emulator, a demo user, accounts connected
+ * through the real OAuth flow, a live log of refreshes), and stops everything on Ctrl-C.
+ * `npm start -- --no-demo` follows the function logs instead.
  */
 import { createReadStream, existsSync, readdirSync, statSync, watch } from "node:fs";
 import { join } from "node:path";
 import { down, status, up } from "./stack/lifecycle.ts";
 import { FUNCTION_LOG_DIR } from "./stack/paths.ts";
+import { prepareDemo, type Demo } from "./demo/demo.ts";
+
+let demo: Demo | null = null;
+let stopFollowing = () => {};
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  await up({ log: (l) => console.log(l) });
+  demo = process.argv.includes("--no-demo") ? null : await prepareDemo();
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    stopFollowing();
+    console.log("\nstopping the demo and the stack…");
+    await demo?.stop().catch(() => {});
+    await down();
+    console.log("stopped.");
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  await up({ ...(demo ? { env: demo.stackEnv } : {}), log: (l) => console.log(l) });
   const s = await status();
   console.log(`\nStarted the provider-tokens local stack in ${((performance.now() - t0) / 1000).toFixed(1)} s.\n`);
   const rows: [string, string][] = [
@@ -20,21 +40,14 @@ async function main(): Promise<void> {
   for (const [k, v] of rows) console.log(`${k.padStart(w)}: ${v}`);
   console.log(`\nFunctions: ${s.running.functions.map((f) => f.name).join(", ")}`);
   console.log("A user token: npm run -s stack -- user you@example.com");
-  console.log("Following the function logs; Ctrl-C stops everything.\n");
 
-  const stopFollowing = followLogs();
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    stopFollowing();
-    console.log("\nstopping the stack…");
-    await down();
-    console.log("stopped.");
-    process.exit(0);
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  if (demo) {
+    console.log("Function logs: npm run -s stack -- logs (or .stack/logs/functions/).");
+    await demo.run(s);
+  } else {
+    console.log("Following the function logs; Ctrl-C stops everything.\n");
+    stopFollowing = followLogs();
+  }
 }
 
 /** Prints new lines of every function log as they are written. */
@@ -58,6 +71,9 @@ function followLogs(): () => void {
 
 main().catch(async (err) => {
   console.error(`npm start: ${(err as Error).message}`);
+  // The demo's port was busy: another run (npm test) owns the stack, leave it alone.
+  if ((err as { code?: string }).code === "DEMO_PORT_IN_USE") process.exit(1);
+  await demo?.stop().catch(() => {});
   await down().catch(() => {});
   process.exit(1);
 });

@@ -1,0 +1,72 @@
+import { json } from "../http/with-handler.ts";
+
+/**
+ * The `error` values oauth-callback appends to `redirect_to` (the app shows a message and offers to retry):
+ *
+ * - `access_denied`: the user declined consent at the provider.
+ * - `authorization_failed`: the provider redirected back with another error.
+ * - `callback_invalid`: the redirect lacked `code` or an account parameter, or a Shopify one its `hmac`.
+ * - `account_mismatch`: the user authorized another account than the one oauth-start asked for.
+ * - `exchange_failed`: the provider refused the authorization code (or did not answer).
+ * - `identity_failed`: the account id could not be read (e.g. Xero connections, Spotify /me).
+ * - `provider_not_configured`: the provider's credentials were removed meanwhile.
+ * - `server_error`: anything else; nothing was stored.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
+ */
+export const CONNECT_ERROR_CODES = [
+  "access_denied",
+  "authorization_failed",
+  "callback_invalid",
+  "account_mismatch",
+  "exchange_failed",
+  "identity_failed",
+  "provider_not_configured",
+  "server_error",
+] as const;
+
+/**
+ * One of {@link CONNECT_ERROR_CODES}.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
+ */
+export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];
+
+const SECURITY_HEADERS = {
+  "cache-control": "no-store",
+  "referrer-policy": "no-referrer",
+  "x-content-type-options": "nosniff",
+};
+
+/**
+ * A 302 to the stored (allow-listed) `redirect_to` with `params` set in its query; the rest of its query and
+ * its fragment are kept. `Referrer-Policy: no-referrer` keeps the callback URL (code, state) out of the next
+ * request's `Referer`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.2.4
+ */
+export function redirectResponse(redirectTo: string, params: Readonly<Record<string, string>>): Response {
+  const url = new URL(redirectTo);
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  return new Response(null, { status: 302, headers: { location: url.href, ...SECURITY_HEADERS } });
+}
+
+/**
+ * The answer to a callback that has no trusted place to return to (unknown, expired or reused `state`; a
+ * Shopify `hmac` that does not verify): a 400 with a short page for browsers and the contract's JSON error
+ * otherwise. Never a redirect, so the callback cannot be turned into an open redirector.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.11
+ */
+export function invalidCallbackResponse(request: Request, message: string): Response {
+  if (!(request.headers.get("accept") ?? "").includes("text/html")) {
+    return json({ error: { code: "invalid_request", message } }, 400, SECURITY_HEADERS);
+  }
+  const escaped = message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Connection failed</title></head>` +
+    `<body><h1>This connection link cannot be used</h1><p>${escaped}</p><p>Go back to the app and start connecting again.</p></body></html>`;
+  return new Response(page, {
+    status: 400,
+    headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'none'", ...SECURITY_HEADERS },
+  });
+}

@@ -1,0 +1,178 @@
+import type { Sql } from "../db/create-sql.ts";
+import { decryptForRow } from "../db/connection-tokens.ts";
+import { keepAliveDaysFromEnv } from "../engine/keepalive.ts";
+import { userRef } from "../http/logger.ts";
+import { parseAuthorizationCallback, type AuthorizationCallback } from "../oauth/authorization-callback.ts";
+import { CallbackError } from "../oauth/callback-error.ts";
+import { ProviderError } from "../oauth/provider-error.ts";
+import { exchangeCode, resolveAccountId } from "../oauth/token-client.ts";
+import type { TokenSet } from "../oauth/token-set.ts";
+import { isProviderId, type ProviderId } from "../providers/provider-ids.ts";
+import { tryResolveProvider } from "../providers/resolve-provider.ts";
+import { verifyShopifyHmac } from "../providers/shopify-hmac.ts";
+import { invalidCallbackResponse, redirectResponse, type ConnectErrorCode } from "./callback-response.ts";
+import { callbackUrlOf, type ConnectDeps } from "./connect-deps.ts";
+import { connectionMetadata } from "./connection-metadata.ts";
+import { isWellFormedState, OAUTH_STATES_TABLE, stateHashHex } from "./oauth-state.ts";
+import { saveConnection } from "./save-connection.ts";
+
+interface StateRow {
+  id: string;
+  user_id: string;
+  provider: string;
+  code_verifier: string | null;
+  redirect_to: string;
+  scopes: string[];
+  account_id: string;
+  metadata: Record<string, unknown>;
+}
+
+const SINGLE_VALUED = ["state", "code", "hmac", "shop", "error", "realmId", "domain_prefix"];
+
+/**
+ * oauth-callback: where the provider sends the user's browser back (RFC 6749 4.1.2).
+ *
+ * 1. A Shopify `hmac` is verified first (with Shopify's client secret, constant time); a code-bearing Shopify
+ *    callback without a valid one is refused before the state is spent or anything is exchanged.
+ * 2. The `state` is looked up by its SHA-256 and consumed atomically (`consume_oauth_state`): unknown, expired
+ *    or already used → a 400 page, never a redirect (there is no trusted `redirect_to` then).
+ * 3. From here the stored `redirect_to` is trusted: a provider error (`access_denied`) or any failure returns
+ *    there with `?error=<code>` ({@link ConnectErrorCode}); nothing is stored.
+ * 4. The code is exchanged with the stored PKCE verifier and the same `redirect_uri`; the account id is read
+ *    where the catalog says (callback `realmId`/`domain_prefix`, the Shopify shop, or an identity API call);
+ *    the tokens are stored encrypted ({@link saveConnection}); the connection is audited (`connect`).
+ * 5. 302 to `redirect_to` with `?connected=<provider>`.
+ *
+ * Codes, states and tokens never reach a log line or a redirect.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
+ * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.5
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.7
+ * @see https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant#step-1-verify-the-installation-request
+ */
+export async function completeAuthorization(deps: ConnectDeps, request: Request): Promise<Response> {
+  const params = new URL(request.url).searchParams;
+  for (const name of SINGLE_VALUED) {
+    if (params.getAll(name).length > 1) return invalidCallbackResponse(request, `"${name}" must appear at most once`);
+  }
+  const state = params.get("state");
+  if (!isWellFormedState(state)) return invalidCallbackResponse(request, '"state" is missing or malformed');
+
+  let hmacValid: boolean | undefined;
+  if (params.has("hmac")) {
+    const shopify = tryResolveProvider("shopify", deps.env);
+    hmacValid = shopify.configured && (await verifyShopifyHmac(params, shopify.provider.clientSecret));
+  }
+
+  const hash = await stateHashHex(state);
+  const [pending] = await deps.sql<{ provider: string }[]>`
+    select provider from public.oauth_states
+    where state_hash = decode(${hash}, 'hex') and used_at is null and expires_at > now()`;
+  if (pending === undefined) return invalidCallbackResponse(request, '"state" is unknown, expired or already used');
+  if (pending.provider === "shopify" && params.has("code") && hmacValid !== true) {
+    deps.logger.warn("callback_refused", { provider: "shopify", reason: hmacValid === undefined ? "hmac_missing" : "hmac_invalid" });
+    return invalidCallbackResponse(request, 'the callback\'s "hmac" is missing or does not verify');
+  }
+
+  const [row] = await deps.sql<StateRow[]>`
+    select id, user_id, provider, code_verifier, redirect_to, scopes, account_id, metadata
+    from public.consume_oauth_state(decode(${hash}, 'hex'))`;
+  if (row === undefined) return invalidCallbackResponse(request, '"state" is unknown, expired or already used');
+
+  const started = Date.now();
+  const fail = async (code: ConnectErrorCode, detail: { status?: number | undefined; reason?: string | undefined } = {}) => {
+    deps.logger.warn("connect_failed", { provider: row.provider, user: await userRef(row.user_id), error: code, reason: detail.reason, status: detail.status });
+    await audit(deps.sql, row, "failure", code, detail.status, Date.now() - started).catch(() => {});
+    return redirectResponse(row.redirect_to, { error: code });
+  };
+
+  try {
+    if (!isProviderId(row.provider)) return await fail("server_error");
+    const providerError = params.get("error");
+    if (providerError !== null) return await fail(providerError === "access_denied" ? "access_denied" : "authorization_failed");
+    const resolved = tryResolveProvider(row.provider, deps.env);
+    if (!resolved.configured) return await fail("provider_not_configured");
+    const provider = resolved.provider;
+
+    let callback: AuthorizationCallback;
+    try {
+      callback = parseAuthorizationCallback(provider, params, state);
+    } catch (error) {
+      if (error instanceof CallbackError) return await fail("callback_invalid", { reason: error.code });
+      throw error;
+    }
+    const endpointParams = { ...callback.endpointParams };
+    if (provider.id === "shopify") {
+      const expected = typeof row.metadata["shop"] === "string" ? (row.metadata["shop"] as string) : row.account_id;
+      if (callback.accountId !== undefined && callback.accountId !== expected) return await fail("account_mismatch");
+      endpointParams.shop ??= expected;
+    }
+
+    const codeVerifier = row.code_verifier === null
+      ? undefined
+      : await decryptForRow(await deps.keyRing(), OAUTH_STATES_TABLE, row.id, "pkce_verifier", row.code_verifier);
+    let tokens: TokenSet;
+    try {
+      tokens = await exchangeCode(
+        provider,
+        { code: callback.code, redirectUri: callbackUrlOf(deps.config), codeVerifier, endpointParams, requestedScopes: row.scopes },
+        { fetch: deps.fetch },
+      );
+    } catch (error) {
+      if (error instanceof ProviderError) return await fail("exchange_failed", { status: error.status, reason: error.code });
+      throw error;
+    }
+
+    let accountId: string;
+    try {
+      accountId = await resolveAccountId(provider, { accessToken: tokens.accessToken, callback: { ...callback, endpointParams } }, { fetch: deps.fetch });
+    } catch (error) {
+      if (error instanceof ProviderError || error instanceof TypeError) {
+        return await fail("identity_failed", { status: (error as ProviderError).status, reason: (error as ProviderError).code });
+      }
+      throw error;
+    }
+    if (accountId.length === 0 || accountId.length > 255) return await fail("identity_failed", { reason: "account_id_length" });
+    if (row.account_id !== "" && row.account_id !== accountId) return await fail("account_mismatch");
+
+    const saved = await saveConnection(deps.sql, await deps.keyRing(), {
+      userId: row.user_id,
+      provider,
+      accountId,
+      tokens,
+      metadata: connectionMetadata(provider.id, accountId),
+      now: new Date(),
+      keepAliveDays: keepAliveDaysFromEnv(deps.env),
+    });
+    await audit(deps.sql, row, "success", undefined, undefined, Date.now() - started, saved.id).catch(() => {
+      deps.logger.warn("audit_failed", { provider: provider.id, action: "connect" });
+    });
+    deps.logger.info("connected", {
+      provider: provider.id,
+      user: await userRef(row.user_id),
+      reconnected: saved.reconnected,
+      refreshable: tokens.refreshToken !== undefined,
+      duration_ms: Date.now() - started,
+    });
+    return redirectResponse(row.redirect_to, { connected: provider.id });
+  } catch (error) {
+    deps.logger.error("connect_error", { provider: row.provider, error: (error as Error)?.name ?? typeof error });
+    return await fail("server_error");
+  }
+}
+
+async function audit(
+  sql: Sql,
+  row: { user_id: string; provider: string },
+  outcome: "success" | "failure",
+  errorCode: string | undefined,
+  httpStatus: number | undefined,
+  durationMs: number,
+  connectionId?: string,
+): Promise<void> {
+  const provider = isProviderId(row.provider) ? (row.provider as ProviderId) : null;
+  await sql`
+    select public.log_token_event(
+      ${connectionId ?? null}::uuid, 'connect', ${outcome}, ${httpStatus ?? null}::integer, ${errorCode ?? null}::text,
+      ${Math.max(0, Math.round(durationMs))}::integer, ${row.user_id}::uuid, ${provider}::text)`;
+}
