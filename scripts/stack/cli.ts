@@ -79,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "test-db": {
+      if (!pg.isRunning()) throw new Error("the database is not running: npm run stack -- up");
       const r = await runDbTests({ echo: true });
       console.log(`${r.passed} passed, ${r.failed} failed`);
       return r.failed === 0 && r.ok ? 0 : 1;

@@ -3,6 +3,9 @@ begin;
 set local search_path = public, extensions, tests;
 select plan(44);
 
+-- Isolated from whatever the stack already holds (the transaction rolls back, so nothing is lost).
+delete from public.platform_connections;
+
 select has_table('public', 'platform_connections', 'platform_connections exists');
 select columns_are('public', 'platform_connections', array[
   'id', 'user_id', 'provider', 'account_id', 'access_token', 'refresh_token', 'encryption_key_id',

@@ -4,6 +4,9 @@ begin;
 set local search_path = public, extensions, tests;
 select plan(22);
 
+-- Isolated from whatever the stack already holds (the transaction rolls back, so nothing is lost).
+delete from public.platform_connections;
+
 do $$ begin
   perform tests.create_supabase_user('alice');
 end $$;

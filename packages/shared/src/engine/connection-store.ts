@@ -79,12 +79,17 @@ export interface SaveTokens {
   tokenType: string;
 }
 
-/** Compare-and-set on (lease owner, version); false when another writer got there first. */
+/**
+ * Compare-and-set on (lease owner, version); false when another writer got there first. Scopes travel as
+ * JSON text: postgres.js serialises a `sql.array` wrongly on a connection that has not fetched its array
+ * types yet, and this must never fail after the provider has rotated the refresh token.
+ */
 export async function saveRefreshed(sql: Sql, t: SaveTokens): Promise<boolean> {
   const [row] = await sql<{ saved: boolean }[]>`
     select public.save_refreshed_tokens(
       ${t.id}, ${t.owner}, ${t.expectedVersion}, ${t.accessToken}, ${t.refreshToken}, ${t.keyId},
-      ${t.expiresAt}, ${t.refreshTokenExpiresAt}, ${sql.array([...t.scopes])}, ${t.tokenType}, null
+      ${t.expiresAt}, ${t.refreshTokenExpiresAt},
+      array(select jsonb_array_elements_text(${JSON.stringify(t.scopes)}::text::jsonb)), ${t.tokenType}, null
     ) as saved`;
   return row?.saved === true;
 }

@@ -58,7 +58,8 @@ export function withHandler(
       }
       deps.logger.error("unhandled_error", {
         error: (err as Error)?.name ?? typeof err,
-        pg_code: (err as { code?: unknown })?.code,
+        // SQLSTATE class and code only (the logger hides keys named like "code" or "state").
+        sql_error: typeof (err as { code?: unknown })?.code === "string" ? (err as { code: string }).code.slice(0, 8) : undefined,
       });
       return withCors(json({ error: { code: "internal", message: INTERNAL_ERROR_MESSAGE } }, 500));
     }
