@@ -1,9 +1,16 @@
 /** Puts connections straight into the database, encrypted as the functions encrypt them. */
 import type postgres from "postgres";
-import { parseKeyRing } from "../../packages/shared/src/crypto/key-ring.ts";
+import { parseKeyRing, type KeyRing } from "../../packages/shared/src/crypto/key-ring.ts";
+import { readFunctionsDotEnv } from "../../scripts/stack/config.ts";
 import { encryptConnectionTokens } from "../../packages/shared/src/db/connection-tokens.ts";
 import { loadKeys } from "../../scripts/stack/keys.ts";
 import { emulator } from "./emulator.ts";
+
+let ring: Promise<KeyRing> | undefined;
+/** The key ring the functions encrypt with (supabase/functions/.env, else the stack's generated one). */
+export function functionKeyRing(): Promise<KeyRing> {
+  return (ring ??= (async () => parseKeyRing(readFunctionsDotEnv().TOKEN_ENCRYPTION_KEYS ?? (await loadKeys()).tokenEncryptionKeys))());
+}
 
 export interface Seeded {
   id: string;
@@ -25,7 +32,7 @@ export async function seedConnection(
   },
 ): Promise<Seeded> {
   const grant = await emulator.grant(c.provider, c.account);
-  const ring = await parseKeyRing((await loadKeys()).tokenEncryptionKeys);
+  const ring = await functionKeyRing();
   const id = crypto.randomUUID();
   const refreshToken = c.withRefreshToken === false ? undefined : grant.refresh_token;
   const enc = await encryptConnectionTokens(ring, id, { accessToken: grant.access_token, refreshToken });

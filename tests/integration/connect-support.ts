@@ -1,3 +1,4 @@
+import type { ConnectionRow } from "../../packages/shared/src/engine/connection-store.ts";
 /**
  * Shared steps of the connect-* and disconnect* integration tests: the real connect flow through the
  * functions and the provider emulator (oauth-start → emulator authorize → oauth-callback → redirect_to),
@@ -5,10 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type postgres from "postgres";
-import { parseKeyRing, type KeyRing } from "../../packages/shared/src/crypto/key-ring.ts";
 import { decryptConnectionToken } from "../../packages/shared/src/db/connection-tokens.ts";
-import { loadKeys } from "../../scripts/stack/keys.ts";
-import { readFunctionsDotEnv } from "../../scripts/stack/config.ts";
 import { EMULATOR_URL, TEST_APP_URL } from "../helpers/stack-env.ts";
 import { API_URL, callFunction } from "../helpers/stack.ts";
 
@@ -94,33 +92,15 @@ export async function connect(token: string, provider: string, options: ConnectO
   return { authorizeUrl, expiresAt: started.expires_at, state: authorizeUrl.searchParams.get("state")!, callbackUrl, response, location };
 }
 
-let ring: Promise<KeyRing> | undefined;
-/** The key ring the functions encrypt with (supabase/functions/.env, else the stack's generated one). */
-export function functionKeyRing(): Promise<KeyRing> {
-  return (ring ??= (async () => parseKeyRing(readFunctionsDotEnv().TOKEN_ENCRYPTION_KEYS ?? (await loadKeys()).tokenEncryptionKeys))());
-}
+import { functionKeyRing } from "../helpers/connections.ts";
+export { functionKeyRing };
 
-export interface StoredConnection {
-  id: string;
-  user_id: string;
-  provider: string;
-  account_id: string;
-  access_token: string | null;
-  refresh_token: string | null;
-  encryption_key_id: string | null;
-  token_type: string;
-  scopes: string[];
-  token_expires_at: Date | null;
-  refresh_token_expires_at: Date | null;
-  status: string;
+/** A platform_connections row as the tests read it: the engine's row plus the bookkeeping columns. */
+export interface StoredConnection extends ConnectionRow {
   last_sync_status: string | null;
   last_sync_error: string | null;
-  consecutive_failures: number;
   next_attempt_at: Date | null;
   lease_owner: string | null;
-  lease_expires_at: Date | null;
-  version: string;
-  metadata: Record<string, unknown>;
   connected_at: Date;
 }
 
