@@ -29,6 +29,10 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  process.on("SIGHUP", stop);
+  // A closed terminal or pipe must not stop the shutdown half way (EPIPE on the next log line).
+  process.stdout.on("error", () => {});
+  process.stderr.on("error", () => {});
   await up({ ...(demo ? { env: demo.stackEnv } : {}), log: (l) => console.log(l) });
   const s = await status();
   console.log(`\nStarted the provider-tokens local stack in ${((performance.now() - t0) / 1000).toFixed(1)} s.\n`);
