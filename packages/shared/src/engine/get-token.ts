@@ -27,6 +27,14 @@ export interface GetTokenRequest {
   account?: string | undefined;
 }
 
+/** A decrypted access token with what the response says about it. */
+interface HeldToken {
+  accessToken: string;
+  expiresAt: Date | null;
+  tokenType: string;
+  scopes: readonly string[];
+}
+
 type Fresh = { kind: "token"; row: ConnectionRow; accessToken: string } | { kind: "outcome"; outcome: RefreshOutcome };
 
 /**
@@ -34,18 +42,21 @@ type Fresh = { kind: "token"; row: ConnectionRow; accessToken: string } | { kind
  * in one process share one database lease attempt and one provider call.
  */
 export function createTokenService(deps: EngineDeps, onRead: (connectionId: string) => void = () => {}) {
-  const flights = new SingleFlight<{ accessToken: string; row: ConnectionRow; expiresAt: Date | null; tokenType: string; scopes: readonly string[] }>();
+  const flights = new SingleFlight<HeldToken & { row: ConnectionRow }>();
   const early = new SingleFlight<TokenResponse>();
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  const respond = (row: ConnectionRow, t: { accessToken: string; expiresAt: Date | null; tokenType: string; scopes: readonly string[] }): TokenResponse => (onRead(row.id), {
-    access_token: t.accessToken,
-    token_type: t.tokenType,
-    expires_at: t.expiresAt ? t.expiresAt.toISOString() : null,
-    scopes: [...t.scopes],
-    provider: row.provider,
-    account: row.account_id,
-  });
+  function respond(row: ConnectionRow, t: HeldToken): TokenResponse {
+    onRead(row.id);
+    return {
+      access_token: t.accessToken,
+      token_type: t.tokenType,
+      expires_at: t.expiresAt ? t.expiresAt.toISOString() : null,
+      scopes: [...t.scopes],
+      provider: row.provider,
+      account: row.account_id,
+    };
+  }
 
   const needsReauth = () => new ApiError("needs_reauth", "the user must reconnect this account", { reconnect: true });
   const unavailable = (retryAfterMs: number, why: string) => {

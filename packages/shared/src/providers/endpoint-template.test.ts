@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { expandEndpoint, normalizeShopDomain, templateParameters } from "./endpoint-template.ts";
 import { ProviderConfigError } from "./provider-config-error.ts";
+import { configError } from "./test-support.ts";
 
-function configError(fn: () => unknown): ProviderConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProviderConfigError);
-    return error as ProviderConfigError;
-  }
-  throw new Error("expected a ProviderConfigError");
-}
 
 const SHOP = "https://{shop}.myshopify.com/admin/oauth/access_token";
 

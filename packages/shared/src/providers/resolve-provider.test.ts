@@ -2,16 +2,8 @@ import { describe, expect, it } from "vitest";
 import { providerEndpointUrl } from "./provider-endpoint.ts";
 import { ProviderConfigError } from "./provider-config-error.ts";
 import { configuredProviderIds, resolveProvider, tryResolveProvider } from "./resolve-provider.ts";
+import { configError } from "./test-support.ts";
 
-function configError(fn: () => unknown): ProviderConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProviderConfigError);
-    return error as ProviderConfigError;
-  }
-  throw new Error("expected a ProviderConfigError");
-}
 
 const SECRET = "sp-secret-value-0123456789";
 
