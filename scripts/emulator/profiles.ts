@@ -53,6 +53,7 @@ const P: Record<string, Profile> = {
   },
   reddit: { clientAuth: "basic", rotation: "none_in_response", errorStyle: "oauth", expiry: "expires_in", retryAfter: "seconds" },
   twitch: { clientAuth: "body", rotation: "strict", errorStyle: "twitch", expiry: "expires_in", retryAfter: "seconds" },
+  dropbox: { clientAuth: "basic_or_body", rotation: "none_in_response", errorStyle: "oauth", expiry: "expires_in", retryAfter: "seconds" },
 };
 P.youtube = P.google!;
 P.gmail = P.google!;

@@ -383,7 +383,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (await applyFault(provider, "revoke", res, profile)) return;
     const { params } = await readBody(req);
     record(provider, "revoke", req, params);
-    const token = params.get("token") ?? params.get("access_token") ?? (req.headers["x-shopify-access-token"] as string | undefined) ?? "";
+    // Dropbox authenticates its revoke call with the access token itself, as a Bearer credential.
+    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    const token = params.get("token") ?? params.get("access_token") ?? (req.headers["x-shopify-access-token"] as string | undefined) ?? bearer ?? "";
     const rt = refreshTokens.get(token);
     const at = accessTokens.get(token);
     for (const rec of [rt, at]) if (rec) revokeAccount(provider, rec.account);
@@ -405,9 +407,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const valid = rec && rec.provider === provider && !rec.revoked && rec.expiresAt > Date.now();
     if (!valid) return send(res, /applications\//.test(rest) ? 404 : 401, { error: "invalid_token", message: "Invalid access token" });
     if (/connections$/.test(rest)) return send(res, 200, [{ id: rec.account, tenantId: rec.account, tenantType: "ORGANISATION" }]);
-    // Every provider's identity field in one body: Discord /oauth2/@me `user.id`, X /users/me `data.id`.
+    // Every provider's identity field in one body: Discord /oauth2/@me `user.id`, X /users/me `data.id`,
+    // Dropbox /users/get_current_account `account_id`.
     send(res, 200, {
-      id: rec.account, user_id: rec.account, login: rec.account, sub: rec.account, client_id: clientIdOf(provider), shop: { id: rec.account },
+      id: rec.account, user_id: rec.account, account_id: rec.account, login: rec.account, sub: rec.account, client_id: clientIdOf(provider), shop: { id: rec.account },
       user: { id: rec.account }, data: { id: rec.account },
     });
   }

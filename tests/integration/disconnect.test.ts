@@ -53,6 +53,18 @@ describe("disconnect", () => {
     expect(audit.map((a) => [a.outcome, a.error_code])).toEqual([["success", null]]);
   });
 
+  it("revokes a Dropbox grant with its access token as the Bearer credential", async () => {
+    const { tokens } = await connected(alice, "dropbox", "dbid:dis-dropbox");
+    const before = (await revokeRequests("dropbox")).length;
+    expect((await postJson("disconnect", alice.token, { provider: "dropbox" })).status).toBe(200);
+    expectWiped((await connectionsOf(sql, alice.id, "dropbox"))[0]);
+    const revokes = await revokeRequests("dropbox");
+    expect(revokes.length).toBe(before + 1);
+    expect(revokes.at(-1)).toMatchObject({ method: "POST", params: [] });
+    expect((await emulatorControl(`/token?token=${tokens.refreshToken}`)).refresh.state).toBe("revoked");
+    expect((await emulatorControl(`/token?token=${tokens.accessToken}`)).access.valid).toBe(false);
+  });
+
   it("wipes without calling anything at a provider with no revocation endpoint", async () => {
     await connected(alice, "spotify", "dis-2");
     const before = (await revokeRequests("spotify")).length;

@@ -41,6 +41,7 @@ const EXPECTED: Record<ProviderId, Row> = {
   linkedin: { base: "https://www.linkedin.com/oauth/v2/authorization", scope: "openid profile email", pkce: false, extra: {} },
   reddit: { base: "https://www.reddit.com/api/v1/authorize", scope: "identity", pkce: false, extra: { duration: "permanent" } },
   twitch: { base: "https://id.twitch.tv/oauth2/authorize", scope: "user:read:email", pkce: false, extra: {} },
+  dropbox: { base: "https://www.dropbox.com/oauth2/authorize", scope: "account_info.read", pkce: true, extra: { token_access_type: "offline" } },
 };
 
 describe("buildAuthorizationUrl", () => {

@@ -116,6 +116,11 @@ const ROWS: Record<ProviderId, Row[]> = {
     { label: "400 invalid client secret", response: () => json(400, { status: 400, message: "invalid client secret" }), code: "client_misconfigured" },
     { label: "403 invalid client", response: () => json(403, { status: 403, message: "invalid client" }), code: "client_misconfigured" },
   ],
+  dropbox: [
+    { label: "400 invalid_grant (revoked RT)", response: () => json(400, { error: "invalid_grant", error_description: "refresh token is invalid or revoked" }), code: "reauth_required", error: "invalid_grant" },
+    { label: "400 invalid_client", response: () => json(400, { error: "invalid_client", error_description: "Invalid client_id or client_secret" }), code: "client_misconfigured", error: "invalid_client" },
+    { label: "429 Retry-After seconds", response: () => json(429, { error_summary: "too_many_requests/" }, { "retry-after": "15" }), code: "rate_limited", retryAfterMs: 15_000 },
+  ],
 };
 
 describe("refresh failures are classified per provider", () => {

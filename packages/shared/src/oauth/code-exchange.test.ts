@@ -71,6 +71,7 @@ const EXPECTED: Record<ProviderId, Row> = {
   linkedin: postRow("linkedin", "https://www.linkedin.com/oauth/v2/accessToken", false),
   reddit: basicRow("reddit", "https://www.reddit.com/api/v1/access_token", false, { "user-agent": "server:provider-tokens:reddit-client:v0.1.0" }),
   twitch: postRow("twitch", "https://id.twitch.tv/oauth2/token", false),
+  dropbox: postRow("dropbox", "https://api.dropboxapi.com/oauth2/token", true),
 };
 
 describe("buildCodeExchangeRequest", () => {

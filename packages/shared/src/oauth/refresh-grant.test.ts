@@ -69,6 +69,7 @@ const EXPECTED: Record<ProviderId, Expected> = {
   linkedin: postRow("linkedin", "https://www.linkedin.com/oauth/v2/accessToken"),
   reddit: basicRow("reddit", "https://www.reddit.com/api/v1/access_token", { "user-agent": "server:provider-tokens:reddit-client:v0.1.0" }),
   twitch: postRow("twitch", "https://id.twitch.tv/oauth2/token"),
+  dropbox: postRow("dropbox", "https://api.dropboxapi.com/oauth2/token"),
 };
 
 describe("buildRefreshRequest", () => {

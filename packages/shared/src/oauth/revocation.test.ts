@@ -100,6 +100,12 @@ const EXPECTED: Partial<Record<ProviderId, Row>> = {
       ["client_id", "twitch-client"],
     ],
   },
+  dropbox: {
+    method: "POST",
+    url: "https://api.dropboxapi.com/2/auth/token/revoke",
+    headers: { accept: JSON_TYPE, authorization: `Bearer ${AT}` },
+    body: null,
+  },
 };
 
 const WITHOUT_REVOCATION = PROVIDER_IDS.filter((id) => EXPECTED[id] === undefined);

@@ -29,7 +29,8 @@ export interface RevocationResult {
 /**
  * Builds the provider's revocation request: RFC 7009 form posts (Google, Discord, Xero, X, Reddit, Twitch),
  * Intuit's JSON `{"token"}`, GitHub's `DELETE /applications/{client_id}/token` with Basic auth and a JSON
- * `access_token`, Shopify's uninstall `DELETE` with `X-Shopify-Access-Token`. The catalog's preferred token is
+ * `access_token`, Shopify's uninstall `DELETE` with `X-Shopify-Access-Token`, Dropbox's `POST
+ * /2/auth/token/revoke` with the access token as a Bearer credential. The catalog's preferred token is
  * revoked (usually the RT, which ends the whole grant); the other is used when it is missing.
  *
  * @throws TypeError when the provider cannot revoke, or no usable token is given.
@@ -44,8 +45,10 @@ export function buildRevocationRequest(
   if (revocation === undefined) throw new TypeError(`provider "${provider.id}" has no revocation endpoint`);
   const byKind = { access_token: nonEmpty(tokens.accessToken), refresh_token: nonEmpty(tokens.refreshToken) };
   const other = revocation.revokes === "access_token" ? "refresh_token" : "access_token";
-  // Shopify's uninstall call authenticates with the access token itself; an RT cannot stand in for it.
-  const kind = byKind[revocation.revokes] !== undefined || revocation.tokenPlacement === "shopify_header" ? revocation.revokes : other;
+  // Shopify's uninstall and Dropbox's revoke call authenticate with the access token itself; an RT cannot
+  // stand in for it.
+  const inHeader = revocation.tokenPlacement === "shopify_header" || revocation.tokenPlacement === "bearer_header";
+  const kind = byKind[revocation.revokes] !== undefined || inHeader ? revocation.revokes : other;
   const token = byKind[kind];
   if (token === undefined) throw new TypeError(`"${revocation.revokes === "access_token" ? "accessToken" : "refreshToken"}" is required to revoke at ${provider.id}`);
 
@@ -56,12 +59,14 @@ export function buildRevocationRequest(
   let body: string | undefined;
   if (revocation.tokenPlacement === "shopify_header") {
     headers.set("x-shopify-access-token", token);
+  } else if (revocation.tokenPlacement === "bearer_header") {
+    headers.set("authorization", `Bearer ${token}`);
   } else {
     params.set(revocation.tokenParam, token);
     if (revocation.tokenTypeHint) params.set("token_type_hint", kind);
   }
   applyClientAuthentication(revocation.clientAuth, provider, headers, params);
-  if (revocation.tokenPlacement !== "shopify_header") body = encodeBody(revocation.tokenPlacement, params, headers);
+  if (!inHeader) body = encodeBody(revocation.tokenPlacement as "form" | "json", params, headers);
   return new Request(url, { method: revocation.method, headers, ...(body === undefined ? {} : { body }) });
 }
 

@@ -65,6 +65,7 @@ const VALIDATION: Partial<Record<ProviderId, Row>> = {
     headers: { ...bearer, "user-agent": "server:provider-tokens:reddit-client:v0.1.0" },
   },
   twitch: { method: "GET", url: "https://id.twitch.tv/oauth2/validate", headers: { accept: JSON_TYPE, authorization: `OAuth ${AT}` } },
+  dropbox: { method: "POST", url: "https://api.dropboxapi.com/2/users/get_current_account", headers: bearer },
 };
 
 async function expectRequest(request: Request, row: Row): Promise<void> {
@@ -157,6 +158,7 @@ const IDENTITY: Partial<Record<ProviderId, { row: Row; body: unknown; id: string
   linkedin: { row: VALIDATION.linkedin as Row, body: { sub: "782bbtaQ" }, id: "782bbtaQ" },
   reddit: { row: VALIDATION.reddit as Row, body: { id: "t2abc", name: "someone" }, id: "t2abc" },
   twitch: { row: VALIDATION.twitch as Row, body: { user_id: "141981764", login: "twitchdev" }, id: "141981764" },
+  dropbox: { row: VALIDATION.dropbox as Row, body: { account_id: "dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc", email: "a@example.com" }, id: "dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc" },
 };
 
 describe("account identity", () => {

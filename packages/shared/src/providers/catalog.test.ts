@@ -53,6 +53,7 @@ describe("provider catalog", () => {
       linkedin: "none",
       reddit: "may_rotate",
       twitch: "may_rotate",
+      dropbox: "none",
     });
     expect(PROVIDER_CATALOG.xero.tokens.rotation).toEqual({ kind: "rotating_with_grace", graceSeconds: 1800 });
     expect(PROVIDER_CATALOG.spotify.tokens.refreshTokenMaxAgeSeconds).toBe(180 * 86_400);

@@ -973,6 +973,71 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       { status: [400, 403], match: "invalid client", code: "client_misconfigured", docs: "https://dev.twitch.tv/docs/authentication/refresh-tokens" },
     ],
   },
+
+  /**
+   * Dropbox: short-lived access tokens (4 h) with a long-lived RT that never rotates, asked for with
+   * `token_access_type=offline`. Revocation is an API call authenticated by the access token itself; it ends
+   * the RT and every AT of the grant.
+   * @see https://developers.dropbox.com/oauth-guide
+   * @see https://www.dropbox.com/developers/documentation/http/documentation#auth-token-revoke
+   */
+  dropbox: {
+    id: "dropbox",
+    displayName: "Dropbox",
+    docs: "https://developers.dropbox.com/oauth-guide",
+    envPrefix: "DROPBOX",
+    endpoints: {
+      authorize: "https://www.dropbox.com/oauth2/authorize",
+      token: "https://api.dropboxapi.com/oauth2/token",
+      revoke: "https://api.dropboxapi.com/2/auth/token/revoke",
+      api: "https://api.dropboxapi.com/2",
+    },
+    endpointDefaults: {},
+    oauth: {
+      clientAuth: "client_secret_post",
+      bodyFormat: "form",
+      headers: {},
+      exchangeParams: {},
+      refreshSendsScope: false,
+      formEncodedResponses: false,
+    },
+    authorization: {
+      pkce: "supported",
+      defaultScopes: ["account_info.read"],
+      refreshTokenScopes: [],
+      scopeSeparator: " ",
+      params: { token_access_type: "offline" },
+    },
+    tokens: {
+      accessTokenLifetimeSeconds: 4 * HOUR,
+      accessTokenExpiry: "always",
+      rotation: { kind: "none" },
+    },
+    apiHeaders: {},
+    validation: {
+      call: { method: "POST", path: "/users/get_current_account", auth: "bearer", body: "none", docs: "https://www.dropbox.com/developers/documentation/http/documentation#users-get_current_account" },
+      invalidStatuses: [401],
+      intervalSeconds: HOUR,
+    },
+    revocation: {
+      method: "POST",
+      clientAuth: "omit",
+      tokenPlacement: "bearer_header",
+      tokenParam: "token",
+      revokes: "access_token",
+      tokenTypeHint: false,
+      alreadyRevokedStatuses: [401],
+      headerSet: "api",
+      docs: "https://www.dropbox.com/developers/documentation/http/documentation#auth-token-revoke",
+    },
+    identity: {
+      source: "api",
+      call: { method: "POST", path: "/users/get_current_account", auth: "bearer", body: "none", docs: "https://www.dropbox.com/developers/documentation/http/documentation#users-get_current_account" },
+      idField: "account_id",
+    },
+    rateLimit: { retryAfterFormat: "seconds", docs: "https://developers.dropbox.com/error-handling-guide" },
+    errorRules: [],
+  },
 };
 
 /**

@@ -147,7 +147,7 @@ export const providerDefinitionSchema = refine(
       object({
         method: oneOf(["POST", "DELETE"] as const),
         clientAuth: oneOf(["client_secret_basic", "client_secret_post", "none", "omit"] as const),
-        tokenPlacement: oneOf(["form", "json", "shopify_header"] as const),
+        tokenPlacement: oneOf(["form", "json", "shopify_header", "bearer_header"] as const),
         tokenParam: string({ pattern: /^[a-z_]+$/, describe: "a parameter name" }),
         revokes: oneOf(["refresh_token", "access_token"] as const),
         tokenTypeHint: boolean(),

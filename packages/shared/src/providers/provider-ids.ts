@@ -22,6 +22,7 @@ export const PROVIDER_IDS = [
   "linkedin",
   "reddit",
   "twitch",
+  "dropbox",
 ] as const;
 
 /**
