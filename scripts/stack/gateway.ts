@@ -17,7 +17,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { readFunctions, readFunctionsDotEnv, type FunctionSpec } from "./config.ts";
 import { loadKeys, type StackKeys } from "./keys.ts";
 import {
-  API_PORT, API_URL, DB_URL, FUNCTIONS_DIR, FUNCTION_LOG_DIR, GATEWAY_PID_FILE, HOST, ROOT, RUN_DIR, STACK_DIR, WORKER_BASE_PORT,
+  API_PORT, API_URL, DB_URL, FUNCTION_LOG_DIR, GATEWAY_PID_FILE, HOST, ROOT, RUN_DIR, STACK_DIR, WORKER_BASE_PORT,
 } from "./paths.ts";
 import { parseEnvFile } from "./env-file.ts";
 
@@ -61,7 +61,8 @@ function startWorker(w: Worker, env: NodeJS.ProcessEnv): void {
   const proc = spawn(
     DENO,
     [
-      "run", "--node-modules-dir=manual", "--config", join(FUNCTIONS_DIR, "deno.json"),
+      // The import map config.toml names, as the platform gets it with the upload (not as a Deno config).
+      "run", "--node-modules-dir=manual", "--no-config", ...(w.fn.importMap ? ["--import-map", w.fn.importMap] : []),
       "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--no-prompt", "--no-lock", w.fn.entrypoint,
     ],
     {
