@@ -14,7 +14,6 @@ const DEBIAN = [
   ["postgresql-15", "/usr/lib/postgresql/15/bin/postgres"],
   ["postgresql-15-cron", "/usr/lib/postgresql/15/lib/pg_cron.so"],
   ["postgresql-15-pgtap", "/usr/share/postgresql/15/extension/pgtap.control"],
-  ["postgresql-plpython3-15", "/usr/lib/postgresql/15/lib/plpython3.so"],
   ["libtap-parser-sourcehandler-pgtap-perl", "/usr/bin/pg_prove"],
 ];
 

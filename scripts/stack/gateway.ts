@@ -7,6 +7,7 @@
  *   and an unexpired `exp`, whatever the role. OPTIONS passes through unchecked for CORS preflight.
  * - Serves the JWKS at `/auth/v1/.well-known/jwks.json`, as hosted projects do.
  * - Restarts a function process that dies, with backoff; `/_stack/status` reports every process.
+ * - Runs the pg_net stand-in's background worker, which sends the requests net.http_post queued.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
@@ -20,6 +21,7 @@ import {
   API_PORT, API_URL, DB_URL, FUNCTION_LOG_DIR, GATEWAY_PID_FILE, HOST, ROOT, RUN_DIR, STACK_DIR, WORKER_BASE_PORT,
 } from "./paths.ts";
 import { parseEnvFile } from "./env-file.ts";
+import { startPgNetWorker, type PgNetWorker } from "./pg-net-worker.ts";
 
 type WorkerState = "starting" | "ready" | "dead" | "stopped";
 
@@ -231,10 +233,12 @@ async function main(): Promise<void> {
   });
   server.keepAliveTimeout = 65_000;
 
+  let pgNet: PgNetWorker | null = null;
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
     server.close();
+    void pgNet?.stop().catch(() => {});
     const procs = [...workers.values()].flat().map((w) => w.proc).filter((p): p is ChildProcess => p !== null);
     for (const p of procs) p.kill("SIGTERM");
     const force = setTimeout(() => procs.forEach((p) => p.kill("SIGKILL")), 3_000);
@@ -256,6 +260,7 @@ async function main(): Promise<void> {
   });
   writeFileSync(GATEWAY_PID_FILE, String(process.pid));
   for (const list of workers.values()) for (const w of list) startWorker(w, env);
+  pgNet = startPgNetWorker(DB_URL, (line) => console.log(`${new Date().toISOString()} ${line}`));
   console.log(`${new Date().toISOString()} gateway listening on ${API_URL}, ${functions.length} functions`);
 }
 

@@ -110,10 +110,10 @@ export async function up(opts: UpOptions = {}): Promise<{ keys: StackKeys; migra
 
   if (pg.ensureCluster()) log("created the database cluster");
   pg.start();
-  if (!(await pg.isInitialised())) {
-    await pg.applyStandIns();
-    log("applied the platform stand-ins");
-  }
+  // The stand-ins are idempotent: applied on every `up`, so a stack created before a stand-in changed gets it.
+  const fresh = !(await pg.isInitialised());
+  await pg.applyStandIns();
+  if (fresh) log("applied the platform stand-ins");
   const { applied } = await pg.migrate();
   for (const f of applied) log(`applied migration ${f}`);
   await pg.writeVaultSecrets(keys.serviceRoleKey);
