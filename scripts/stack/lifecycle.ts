@@ -110,10 +110,12 @@ export async function up(opts: UpOptions = {}): Promise<{ keys: StackKeys; migra
 
   if (pg.ensureCluster()) log("created the database cluster");
   pg.start();
-  // The stand-ins are idempotent: applied on every `up`, so a stack created before a stand-in changed gets it.
-  const fresh = !(await pg.isInitialised());
-  await pg.applyStandIns();
-  if (fresh) log("applied the platform stand-ins");
+  if (!(await pg.isInitialised())) {
+    await pg.applyStandIns();
+    log("applied the platform stand-ins");
+  } else if (await pg.upgradePgNetStandIn()) {
+    log("replaced the synchronous pg_net stand-in with the queued one");
+  }
   const { applied } = await pg.migrate();
   for (const f of applied) log(`applied migration ${f}`);
   await pg.writeVaultSecrets(keys.serviceRoleKey);

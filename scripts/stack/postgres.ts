@@ -135,6 +135,22 @@ export async function applyStandIns(): Promise<void> {
   }
 }
 
+/**
+ * A database created before the pg_net stand-in queued its requests still has the synchronous one: replace it.
+ * (Only this file: re-applying the others after the migrations would undo what migrations revoke.)
+ */
+export async function upgradePgNetStandIn(): Promise<boolean> {
+  const sql = connect();
+  try {
+    const [row] = await sql<{ current: boolean }[]>`select to_regprocedure('net._stand_in_enqueue(text, text, jsonb, bytea, integer)') is not null as current`;
+    if (row?.current) return false;
+    await sql.begin((tx) => tx.unsafe(readFileSync(join(STAND_INS_DIR, "05-pg-net.sql"), "utf8")));
+    return true;
+  } finally {
+    await sql.end();
+  }
+}
+
 export interface MigrationResult {
   applied: string[];
   total: number;

@@ -1,8 +1,9 @@
 /**
  * The migrations as Supabase runs them: the real CLI's `supabase db push --remote=<database url>` (the pinned
- * CLI's spelling of `--db-url`) applies every migration as `postgres`, which on a Supabase project is not a superuser (`supabase_admin`
- * is). The database is a throwaway cluster laid out like a project by the stand-ins (platform roles, extensions schema, auth, Vault,
- * pg_cron, the pg_net stand-in); roles belong to a cluster, so it cannot share the stack's.
+ * CLI's spelling of `--db-url`) applies every migration as `postgres`, which on a Supabase project is not a
+ * superuser (`supabase_admin` is). The database is a throwaway cluster laid out like a project by the
+ * stand-ins (platform roles, extensions schema, auth, Vault, pg_cron, the pg_net stand-in); roles belong to a
+ * cluster, so it cannot share the stack's, whose `postgres` is its superuser.
  */
 import { readdirSync } from "node:fs";
 import net from "node:net";
@@ -82,6 +83,22 @@ describe("supabase db push as a non-superuser postgres", () => {
     } finally {
       await sql.end();
     }
+  });
+
+  it("the retention job deletes postgres's old cron runs when it runs as postgres", async () => {
+    await admin`insert into cron.job_run_details (jobid, runid, database, username, command, status, start_time, end_time) values
+      (-1, -1, 'postgres', 'postgres', 'select 1', 'succeeded', now() - interval '8 days', now() - interval '8 days'),
+      (-1, -2, 'postgres', 'postgres', 'select 1', 'succeeded', now() - interval '1 day', now() - interval '1 day')`;
+    const [job] = await admin`select command, username from cron.job where jobname = 'purge-cron-job-run-details'`;
+    expect(job!.username).toBe("postgres");
+    const sql = postgres(cluster.url("postgres"), { max: 1, onnotice: () => {} });
+    try {
+      await sql.unsafe(job!.command as string);
+    } finally {
+      await sql.end();
+    }
+    const left = await admin`select runid from cron.job_run_details where jobid = -1 order by runid`;
+    expect(left.map((r) => Number(r.runid))).toEqual([-2]);
   });
 
   it("stores the scheduled job's Vault secrets from [db.vault] in config.toml", async () => {
