@@ -2,7 +2,7 @@
  * A small stand-in for the Supabase Management API on loopback, for running the real Supabase CLI's
  * `functions deploy --use-api` without a hosted project. It answers only what a deploy asks for (the
  * project, one multipart upload per function, the bulk update that activates them) and keeps what was
- * uploaded. Anything else, or a request without the expected access token, is answered 500 and recorded in
+ * uploaded; and `secrets set`. Anything else, or a request without the expected access token, is answered 500 and recorded in
  * `unexpected`, so a test fails when the CLI starts asking for something we did not expect.
  */
 import http from "node:http";
@@ -30,6 +30,8 @@ export interface FakeManagementApi {
   deployments: Deployment[];
   /** Bodies of PUT /v1/projects/{ref}/functions (the bulk update after bundle-only uploads). */
   bulkUpdates: unknown[];
+  /** Bodies of POST /v1/projects/{ref}/secrets (`supabase secrets set`). */
+  secrets: { name: string; value: string }[][];
   /** Every request as `METHOD path?query`, in order of arrival. */
   requests: string[];
   /** Requests the fake does not serve, with why. Empty in a passing test. */
@@ -59,6 +61,7 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
 export async function startFakeManagementApi(opts: { projectRef: string; accessToken: string }): Promise<FakeManagementApi> {
   const deployments: Deployment[] = [];
   const bulkUpdates: unknown[] = [];
+  const secrets: { name: string; value: string }[][] = [];
   const requests: string[] = [];
   const unexpected: string[] = [];
   const projectPath = `/v1/projects/${opts.projectRef}`;
@@ -121,6 +124,12 @@ export async function startFakeManagementApi(opts: { projectRef: string; accessT
         return send(res, 200, { functions: parsed });
       }
 
+      if (req.method === "POST" && url.pathname === `${projectPath}/secrets`) {
+        secrets.push(JSON.parse(body.toString("utf8")) as { name: string; value: string }[]);
+        res.writeHead(201);
+        return res.end();
+      }
+
       return reject("not an endpoint a deploy uses");
     })().catch((err: unknown) => {
       unexpected.push(`${req.method} ${req.url}: ${(err as Error).message}`);
@@ -134,6 +143,7 @@ export async function startFakeManagementApi(opts: { projectRef: string; accessT
     url: `http://127.0.0.1:${port}`,
     deployments,
     bulkUpdates,
+    secrets,
     requests,
     unexpected,
     close: () => new Promise<void>((resolve) => {

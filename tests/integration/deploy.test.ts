@@ -127,6 +127,31 @@ describe("supabase functions deploy --use-api", () => {
     expect(withoutMap.output).toMatch(/Import "(jose|postgres|oauth4webapi)" not a dependency/);
   }, 120_000);
 
+  it("`supabase secrets set --env-file` (the README's recipe) sends every variable of the file", async () => {
+    const envFile = join(tmp, "functions.env");
+    writeFileSync(envFile, [
+      "TOKEN_ENCRYPTION_KEYS=k1:" + "ab".repeat(32),
+      "ALLOWED_REDIRECT_URLS=https://app.example.com/settings",
+      "SPOTIFY_CLIENT_ID=spotify-client", "SPOTIFY_CLIENT_SECRET=spotify-secret", "",
+    ].join("\n"));
+    const before = api.requests.length;
+    const set = await runSupabaseCli(
+      ["secrets", "set", `--remote=${PROJECT_REF}`, "--yes", "--profile", join(tmp, "profile.yaml"), "--env-file", envFile],
+      { env: { SUPABASE_ACCESS_TOKEN: ACCESS_TOKEN } },
+    );
+    expect(set.code, `${set.stdout}\n${set.stderr}`).toBe(0);
+    expect(api.unexpected).toEqual([]);
+    expect(warnings(set)).toEqual([]);
+    expect(api.requests.length).toBeGreaterThan(before);
+    const sent = api.secrets.at(-1)!;
+    expect(Object.fromEntries(sent.map((s) => [s.name, s.value]))).toEqual({
+      TOKEN_ENCRYPTION_KEYS: "k1:" + "ab".repeat(32),
+      ALLOWED_REDIRECT_URLS: "https://app.example.com/settings",
+      SPOTIFY_CLIENT_ID: "spotify-client",
+      SPOTIFY_CLIENT_SECRET: "spotify-secret",
+    });
+  });
+
   it("pins the import map to the versions npm installs (the local stack runs them from node_modules)", () => {
     const importMap = JSON.parse(readFileSync(join(ROOT, IMPORT_MAP), "utf8")) as { imports: Record<string, string> };
     for (const [name, target] of Object.entries(importMap.imports)) {
