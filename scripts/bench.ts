@@ -66,7 +66,7 @@ async function main() {
   log("bringing the stack up with providers pointed at the emulator…");
   await up({ env: { ...emulatorEnv(EMULATOR_URL), BENCH: "1" } });
   const sql = postgres(DB_URL, { max: 8, onnotice: () => {} });
-  await sql`update cron.job set active = false where jobname = 'refresh-expiring-tokens'`;
+  await sql`select cron.alter_job(jobid, active := false) from cron.job where jobname = 'refresh-expiring-tokens'`;
   const keys = await loadKeys();
   const ring = await parseKeyRing(keys.tokenEncryptionKeys);
   const user = await ensureUser("bench@example.com");
@@ -174,7 +174,7 @@ async function main() {
     };
   } finally {
     await sql`delete from public.platform_connections where user_id = ${user.id}`;
-    await sql`update cron.job set active = true where jobname = 'refresh-expiring-tokens'`;
+    await sql`select cron.alter_job(jobid, active := true) from cron.job where jobname = 'refresh-expiring-tokens'`;
     await sql.end();
     await emulator.stop();
     if (startedHere) await down();

@@ -14,7 +14,6 @@ const DEBIAN = [
   ["postgresql-15", "/usr/lib/postgresql/15/bin/postgres"],
   ["postgresql-15-cron", "/usr/lib/postgresql/15/lib/pg_cron.so"],
   ["postgresql-15-pgtap", "/usr/share/postgresql/15/extension/pgtap.control"],
-  ["postgresql-plpython3-15", "/usr/lib/postgresql/15/lib/plpython3.so"],
   ["libtap-parser-sourcehandler-pgtap-perl", "/usr/bin/pg_prove"],
 ];
 
@@ -40,13 +39,14 @@ const lock = join(root, "package-lock.json");
 const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000);
 if (stale) {
   say("installing npm packages");
-  const npm = (command) => spawnSync("npm", [command, "--no-fund", "--no-audit"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
-  // npm ci installs exactly the lock; some npm versions record only this platform's optional binaries
-  // (Deno's, the Supabase CLI's) and then refuse their own lock, so npm install (same versions) follows.
-  let r = existsSync(lock) ? npm("ci") : { status: 1 };
-  if (r.status !== 0) {
-    if (existsSync(lock)) say("npm ci refused the lock file; running npm install");
-    r = npm("install");
+  // npm ci installs exactly the committed lock and never rewrites it. The lock lists every platform's
+  // optional binaries (Deno's, the Supabase CLI's), so it installs on any machine; if it is out of step with
+  // package.json, that is a change to make on purpose (`npm install`), not something to paper over here.
+  const r = spawnSync("npm", [existsSync(lock) ? "ci" : "install", "--no-fund", "--no-audit"], {
+    cwd: root, stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (r.status !== 0 && existsSync(lock)) {
+    console.error("npm ci refused package-lock.json: run `npm install` to bring the lock in step with package.json, and commit it");
   }
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -1,10 +1,13 @@
 /**
- * `npm test`: brings the local stack up (unless it already is), runs the pgTAP suite and every vitest
- * project against it, stops what it started, and ends with one line `N passed, N failed, N skipped`.
+ * `npm test`: type-checks everything (`tsc --noEmit` over the repository including supabase/functions, and
+ * `deno check` of every function with its import map), brings the local stack up (unless it already is), runs
+ * the pgTAP suite and every vitest project against it, stops what it started, and ends with one line
+ * `N passed, N failed, N skipped`. Each type check counts as one test.
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { checkFunctions, runCollect } from "./check-functions.ts";
 import { runDbTests } from "./stack/db-tests.ts";
 import { down, readGatewayPid, up } from "./stack/lifecycle.ts";
 import { ROOT, STACK_DIR } from "./stack/paths.ts";
@@ -17,14 +20,35 @@ function run(cmd: string, args: string[]): Promise<number> {
   });
 }
 
+async function typeChecks(): Promise<{ passed: number; failed: number }> {
+  let passed = 0;
+  let failed = 0;
+  console.error("== type checks (tsc --noEmit, deno check) ==");
+  const tsc = await runCollect(join(ROOT, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", ROOT], { cwd: ROOT });
+  if (tsc.code === 0) passed += 1;
+  else failed += 1;
+  if (tsc.code !== 0) process.stderr.write(tsc.output);
+  console.error(`${tsc.code === 0 ? "ok" : "FAILED"}: tsc --noEmit`);
+  for (const r of await checkFunctions()) {
+    if (r.ok) passed += 1;
+    else {
+      failed += 1;
+      process.stderr.write(r.output);
+    }
+    console.error(`${r.ok ? "ok" : "FAILED"}: ${r.name}`);
+  }
+  return { passed, failed };
+}
+
 async function main(): Promise<number> {
   const t0 = performance.now();
+  const types = await typeChecks();
   const startedHere = readGatewayPid() === null;
   await up({ env: testStackEnv(), log: (l) => console.error(l) });
   console.error(`stack up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  let passed = 0;
-  let failed = 0;
+  let passed = types.passed;
+  let failed = types.failed;
   let skipped = 0;
   try {
     console.error("\n== pgTAP (supabase/tests) ==");

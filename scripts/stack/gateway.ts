@@ -7,6 +7,7 @@
  *   and an unexpired `exp`, whatever the role. OPTIONS passes through unchecked for CORS preflight.
  * - Serves the JWKS at `/auth/v1/.well-known/jwks.json`, as hosted projects do.
  * - Restarts a function process that dies, with backoff; `/_stack/status` reports every process.
+ * - Runs the pg_net stand-in's background worker, which sends the requests net.http_post queued.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
@@ -17,9 +18,10 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { readFunctions, readFunctionsDotEnv, type FunctionSpec } from "./config.ts";
 import { loadKeys, type StackKeys } from "./keys.ts";
 import {
-  API_PORT, API_URL, DB_URL, FUNCTIONS_DIR, FUNCTION_LOG_DIR, GATEWAY_PID_FILE, HOST, ROOT, RUN_DIR, STACK_DIR, WORKER_BASE_PORT,
+  API_PORT, API_URL, DB_URL, FUNCTION_LOG_DIR, GATEWAY_PID_FILE, HOST, ROOT, RUN_DIR, STACK_DIR, WORKER_BASE_PORT,
 } from "./paths.ts";
 import { parseEnvFile } from "./env-file.ts";
+import { startPgNetWorker, type PgNetWorker } from "./pg-net-worker.ts";
 
 type WorkerState = "starting" | "ready" | "dead" | "stopped";
 
@@ -61,7 +63,8 @@ function startWorker(w: Worker, env: NodeJS.ProcessEnv): void {
   const proc = spawn(
     DENO,
     [
-      "run", "--node-modules-dir=manual", "--config", join(FUNCTIONS_DIR, "deno.json"),
+      // The import map config.toml names, as the platform gets it with the upload (not as a Deno config).
+      "run", "--node-modules-dir=manual", "--no-config", ...(w.fn.importMap ? ["--import-map", w.fn.importMap] : []),
       "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--no-prompt", "--no-lock", w.fn.entrypoint,
     ],
     {
@@ -230,10 +233,12 @@ async function main(): Promise<void> {
   });
   server.keepAliveTimeout = 65_000;
 
+  let pgNet: PgNetWorker | null = null;
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
     server.close();
+    void pgNet?.stop().catch(() => {});
     const procs = [...workers.values()].flat().map((w) => w.proc).filter((p): p is ChildProcess => p !== null);
     for (const p of procs) p.kill("SIGTERM");
     const force = setTimeout(() => procs.forEach((p) => p.kill("SIGKILL")), 3_000);
@@ -255,6 +260,7 @@ async function main(): Promise<void> {
   });
   writeFileSync(GATEWAY_PID_FILE, String(process.pid));
   for (const list of workers.values()) for (const w of list) startWorker(w, env);
+  pgNet = startPgNetWorker(DB_URL, (line) => console.log(`${new Date().toISOString()} ${line}`));
   console.log(`${new Date().toISOString()} gateway listening on ${API_URL}, ${functions.length} functions`);
 }
 

@@ -8,7 +8,7 @@ import net from "node:net";
 import { join, resolve } from "node:path";
 import { loadKeys, type StackKeys } from "./keys.ts";
 import {
-  API_PORT, API_URL, DB_PORT, DB_URL, FUNCTION_LOG_DIR, GATEWAY_LOG, GATEWAY_PID_FILE, HOST, LOG_DIR, ROOT, RUN_DIR,
+  API_PORT, API_URL, CONFIG_TOML, DB_PORT, DB_URL, FUNCTION_LOG_DIR, GATEWAY_LOG, GATEWAY_PID_FILE, HOST, LOG_DIR, ROOT, RUN_DIR,
 } from "./paths.ts";
 import * as pg from "./postgres.ts";
 
@@ -64,6 +64,8 @@ function fingerprint(opts: UpOptions): string {
   for (const f of [...sourceFiles(join(ROOT, "supabase", "functions")), ...sourceFiles(join(ROOT, "packages", "shared", "src"))]) {
     h.update(f).update(readFileSync(f));
   }
+  // config.toml decides verify_jwt and each function's import map.
+  h.update(readFileSync(CONFIG_TOML));
   if (opts.envFile) h.update(resolve(opts.envFile)).update(readFileSync(opts.envFile));
   h.update(JSON.stringify(opts.env ?? {}));
   const dotEnv = join(ROOT, "supabase", "functions", ".env");
@@ -111,6 +113,8 @@ export async function up(opts: UpOptions = {}): Promise<{ keys: StackKeys; migra
   if (!(await pg.isInitialised())) {
     await pg.applyStandIns();
     log("applied the platform stand-ins");
+  } else if (await pg.upgradePgNetStandIn()) {
+    log("replaced the synchronous pg_net stand-in with the queued one");
   }
   const { applied } = await pg.migrate();
   for (const f of applied) log(`applied migration ${f}`);

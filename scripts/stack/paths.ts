@@ -11,6 +11,7 @@ export const STACK_DIR = join(ROOT, ".stack");
 export const LOG_DIR = join(STACK_DIR, "logs");
 export const RUN_DIR = join(STACK_DIR, "run");
 export const KEY_DIR = join(STACK_DIR, "keys");
+export const SUPABASE_DIR = join(ROOT, "supabase");
 export const FUNCTIONS_DIR = join(ROOT, "supabase", "functions");
 export const MIGRATIONS_DIR = join(ROOT, "supabase", "migrations");
 export const DB_TESTS_DIR = join(ROOT, "supabase", "tests");

@@ -135,6 +135,22 @@ export async function applyStandIns(): Promise<void> {
   }
 }
 
+/**
+ * A database created before the pg_net stand-in queued its requests still has the synchronous one: replace it.
+ * (Only this file: re-applying the others after the migrations would undo what migrations revoke.)
+ */
+export async function upgradePgNetStandIn(): Promise<boolean> {
+  const sql = connect();
+  try {
+    const [row] = await sql<{ current: boolean }[]>`select to_regprocedure('net._stand_in_enqueue(text, text, jsonb, bytea, integer)') is not null as current`;
+    if (row?.current) return false;
+    await sql.begin((tx) => tx.unsafe(readFileSync(join(STAND_INS_DIR, "05-pg-net.sql"), "utf8")));
+    return true;
+  } finally {
+    await sql.end();
+  }
+}
+
 export interface MigrationResult {
   applied: string[];
   total: number;
@@ -220,5 +236,65 @@ export async function isInitialised(): Promise<boolean> {
     return row?.ok === true;
   } finally {
     await sql.end();
+  }
+}
+
+export interface ScratchCluster {
+  port: number;
+  /** A connection URL for `user` (password `postgres`, as the stack's roles have) to `database`. */
+  url(user: string, database?: string): string;
+  /** Stops the server and deletes its data directory. */
+  destroy(): void;
+}
+
+/**
+ * A throwaway PostgreSQL cluster laid out like a Supabase project: the bootstrap superuser is
+ * `supabase_admin`, and the stand-ins, applied as supabase_admin, create `postgres` as the platform does (no
+ * superuser; createdb, createrole, replication, bypassrls) together with the platform roles, schemas and
+ * pg_cron. Roles belong to a cluster, not a database, which is why this cannot be a database of the stack's own
+ * cluster, whose `postgres` is its superuser. Used to prove the migrations apply as hosted projects run them.
+ */
+export async function createSupabaseLayoutCluster(port: number): Promise<ScratchCluster> {
+  const base = IS_ROOT ? "/var/lib/postgresql/provider-tokens" : join(STACK_DIR, "scratch");
+  mkdirSync(base, { recursive: true });
+  const dir = join(base, `scratch-${process.pid}-${Date.now()}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pwfile = join(base, `.pw-scratch-${process.pid}`);
+  writeFileSync(pwfile, "postgres\n", { mode: 0o600 });
+  if (IS_ROOT) {
+    const { uid, gid } = pgUser();
+    chownSync(base, uid, gid);
+    chownSync(dir, uid, gid);
+    chownSync(pwfile, uid, gid);
+  }
+  const destroy = () => {
+    runPg("pg_ctl", ["-D", dir, "-m", "immediate", "-w", "-t", "30", "stop"], { allowFail: true });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    runPg("initdb", [
+      "-D", dir, "-U", "supabase_admin", `--pwfile=${pwfile}`, "--auth-local=trust", "--auth-host=scram-sha-256",
+      "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+    ]);
+  } finally {
+    rmSync(pwfile, { force: true });
+  }
+  const conf = join(dir, "postgresql.conf");
+  writeFileSync(conf, readFileSync(conf, "utf8") + CLUSTER_CONF.replace(`port = ${DB_PORT}`, `port = ${port}`).replace("max_connections = 300", "max_connections = 50").replace("shared_buffers = 256MB", "shared_buffers = 32MB"));
+  try {
+    runPg("pg_ctl", ["-D", dir, "-l", join(dir, "server.log"), "-w", "-t", "60", "start"]);
+    const url = (user: string, database = "postgres") => `postgresql://${user}:postgres@${HOST}:${port}/${database}`;
+    const admin = postgres(url("supabase_admin"), { max: 1, onnotice: () => {} });
+    try {
+      for (const file of sqlFiles(STAND_INS_DIR)) {
+        await admin.begin((tx) => tx.unsafe(readFileSync(join(STAND_INS_DIR, file), "utf8")));
+      }
+    } finally {
+      await admin.end();
+    }
+    return { port, url, destroy };
+  } catch (err) {
+    destroy();
+    throw err;
   }
 }

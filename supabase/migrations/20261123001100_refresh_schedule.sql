@@ -5,12 +5,13 @@
 --   select vault.create_secret('<service role key>', 'service_role_key');
 -- The local stack writes both at `stack up`. pg_net's default 5 s timeout only bounds the wait for the
 -- answer; the function carries on with its run, which stops claiming before its own time budget.
--- pg_net is available on hosted projects and the CLI stack; the no-Docker local stack has a stand-in with the
--- same schema and functions instead (scripts/stack/stand-ins/05-pg-net.sql).
+-- pg_net is available on hosted projects and the CLI stack; it goes in the `extensions` schema, as Supabase
+-- documents (its objects live in `net` either way, and the extension cannot be moved later). The no-Docker local
+-- stack has a stand-in with the same schema and functions instead (scripts/stack/stand-ins/05-pg-net.sql).
 do $$
 begin
   if exists (select 1 from pg_available_extensions where name = 'pg_net') then
-    create extension if not exists pg_net;
+    create extension if not exists pg_net with schema extensions;
   end if;
 end
 $$;

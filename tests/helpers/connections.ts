@@ -47,5 +47,6 @@ export async function seedConnection(
 
 /** Turns the scheduled job off for the duration of a test file, so only the test's own calls refresh. */
 export async function withCronPaused(sql: postgres.Sql, active: boolean): Promise<void> {
-  await sql`update cron.job set active = ${active} where jobname = 'refresh-expiring-tokens'`;
+  // cron.alter_job, as on Supabase, where `postgres` may not write cron.job itself.
+  await sql`select cron.alter_job(jobid, active := ${active}) from cron.job where jobname = 'refresh-expiring-tokens'`;
 }

@@ -111,17 +111,63 @@ describe("stand-ins", () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  it("net.http_post reaches a server on loopback and the response lands in net._http_response", async () => {
+  /** Polls net._http_response for the request's answer, as a caller of pg_net does. */
+  async function responseOf(id: string, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [row] = await sql`select status_code, content, timed_out, error_msg from net._http_response where id = ${id}`;
+      if (row) return row;
+      if (Date.now() > deadline) throw new Error(`no response for pg_net request ${id} in ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("net.http_post queues the request; the worker sends it and the response lands in net._http_response", async () => {
+    const before = received.length;
     const [{ id }] = (await sql<{ id: string }[]>`
       select net.http_post(
         url := ${url}, body := '{"hello":"world"}'::jsonb,
         headers := '{"Content-Type":"application/json","Authorization":"Bearer abc"}'::jsonb) as id`) as unknown as [{ id: string }];
-    const last = received.at(-1)!;
-    expect(last).toMatchObject({ method: "POST", auth: "Bearer abc" });
-    expect(JSON.parse(last.body)).toEqual({ hello: "world" });
-    const [row] = await sql`select status_code, content, timed_out from net._http_response where id = ${id}`;
+    const row = await responseOf(id);
     expect(row).toMatchObject({ status_code: 201, timed_out: false });
-    expect(JSON.parse(row!.content as string)).toEqual({ seen: received.length });
+    const mine = received.slice(before);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ method: "POST", auth: "Bearer abc" });
+    expect(JSON.parse(mine[0]!.body)).toEqual({ hello: "world" });
+    expect(JSON.parse(row.content as string)).toEqual({ seen: before + 1 });
+    const [queued] = await sql`select count(*)::int as n from net.http_request_queue where id = ${id}`;
+    expect(queued!.n).toBe(0);
+  });
+
+  it("sends nothing before the calling transaction commits", async () => {
+    const before = received.length;
+    let id = "";
+    await sql.begin(async (tx) => {
+      [{ id }] = (await tx<{ id: string }[]>`select net.http_post(url := ${url}, body := '{"n":"after-commit"}'::jsonb) as id`) as unknown as [{ id: string }];
+      await sleep(2_500);
+      expect(received.length).toBe(before);
+    });
+    const row = await responseOf(id);
+    expect(row).toMatchObject({ status_code: 201 });
+    expect(received.slice(before).map((r) => JSON.parse(r.body))).toEqual([{ n: "after-commit" }]);
+  });
+
+  it("a rolled-back transaction sends nothing and leaves no trace", async () => {
+    const before = received.length;
+    let id = "";
+    await sql.begin(async (tx) => {
+      [{ id }] = (await tx<{ id: string }[]>`select net.http_post(url := ${url}, body := '{"n":"rolled-back"}'::jsonb) as id`) as unknown as [{ id: string }];
+      await tx`select 1/0`;
+    }).catch(() => {});
+    expect(id).not.toBe("");
+    // Longer than the worker's poll interval, twice over.
+    await sleep(2_500);
+    expect(received.slice(before)).toEqual([]);
+    const [counts] = await sql`
+      select (select count(*) from net.http_request_queue where id = ${id})::int as queued,
+             (select count(*) from net._http_response where id = ${id})::int as answered`;
+    expect(counts).toEqual({ queued: 0, answered: 0 });
   });
 
   it("net.http_post records a timeout instead of hanging", async () => {
@@ -130,8 +176,8 @@ describe("stand-ins", () => {
     const port = (slow.address() as AddressInfo).port;
     const [{ id }] = (await sql<{ id: string }[]>`
       select net.http_post(url := ${`http://127.0.0.1:${port}/`}, timeout_milliseconds := 300) as id`) as unknown as [{ id: string }];
-    const [row] = await sql`select status_code, timed_out, error_msg from net._http_response where id = ${id}`;
-    expect(row).toMatchObject({ status_code: null, timed_out: true });
+    const row = await responseOf(id);
+    expect(row).toMatchObject({ status_code: null, timed_out: true, error_msg: "Timeout of 300 ms reached" });
     slow.closeAllConnections();
     await new Promise<void>((r) => slow.close(() => r()));
   });

@@ -1,7 +1,7 @@
 -- Stand-in for GoTrue's `auth` schema. Only what migrations and policies reference: the users table with its
 -- identifying columns, and the helper functions reading the claims PostgREST puts in `request.jwt.claims`.
 create schema if not exists auth;
-grant usage on schema auth to anon, authenticated, service_role;
+grant usage on schema auth to postgres, anon, authenticated, service_role;
 
 create table if not exists auth.users (
   instance_id uuid,
@@ -18,6 +18,8 @@ create table if not exists auth.users (
   updated_at timestamptz default now()
 );
 grant select on auth.users to service_role;
+-- Hosted projects let `postgres` reference and read auth.users (foreign keys, triggers, the SQL editor).
+grant select, references, trigger on auth.users to postgres;
 
 create or replace function auth.jwt() returns jsonb
 language sql stable
@@ -55,4 +57,4 @@ as $$
   )::text
 $$;
 
-grant execute on function auth.jwt(), auth.uid(), auth.role(), auth.email() to anon, authenticated, service_role;
+grant execute on function auth.jwt(), auth.uid(), auth.role(), auth.email() to postgres, anon, authenticated, service_role;

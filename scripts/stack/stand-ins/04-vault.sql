@@ -30,6 +30,7 @@ create or replace function vault.create_secret(
   new_key_id uuid default null
 ) returns uuid
 language plpgsql
+security definer
 set search_path = ''
 as $$
 declare
@@ -55,6 +56,7 @@ create or replace function vault.update_secret(
   new_key_id uuid default null
 ) returns void
 language plpgsql
+security definer
 set search_path = ''
 as $$
 begin
@@ -85,5 +87,8 @@ from vault.secrets s;
 revoke all on vault.decrypted_secrets from public;
 revoke execute on function vault.create_secret(text, text, text, uuid) from public;
 revoke execute on function vault.update_secret(uuid, text, text, text, uuid) from public;
-grant usage on schema vault to service_role;
-grant select on vault.decrypted_secrets to service_role;
+grant usage on schema vault to postgres, service_role;
+grant select on vault.decrypted_secrets to postgres, service_role;
+-- As on hosted projects, `postgres` manages secrets (the CLI's [db.vault] upsert reads vault.secrets' names).
+grant select (id, name, description, created_at, updated_at), delete on vault.secrets to postgres;
+grant execute on function vault.create_secret(text, text, text, uuid), vault.update_secret(uuid, text, text, text, uuid) to postgres;
