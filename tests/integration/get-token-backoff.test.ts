@@ -50,6 +50,18 @@ describe("get-token and a failing connection's backoff", () => {
     expect((await emulator.stats("discord")).refresh).toBeGreaterThanOrEqual(1);
   });
 
+  it("30 concurrent calls over two processes on a failing provider: one provider call, every answer 503 with Retry-After", async () => {
+    await seedConnection(sql, { userId: user.id, provider: "twitter", account: "bo-concurrent", expiresIn: -30 });
+    await emulator.fault({ provider: "twitter", mode: "server_error" });
+    const responses = await Promise.all(Array.from({ length: 30 }, () => getToken("twitter")));
+    for (const res of responses) {
+      expect(res.status).toBe(503);
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      await res.text();
+    }
+    expect((await emulator.stats("twitter")).refresh).toBe(1);
+  });
+
   it("the Retry-After of a call in backoff counts down to the row's next attempt, and the server caller is held to it too", async () => {
     const seeded = await seedConnection(sql, { userId: user.id, provider: "twitch", account: "bo-next", expiresIn: -30 });
     await sql`update public.platform_connections set consecutive_failures = 3, last_sync_status = 'transient',

@@ -150,9 +150,11 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
         }
         if (leased.consecutive_failures > row.consecutive_failures) {
           // Another caller's refresh failed while we waited: its backoff holds for us too.
-          await releaseLease(deps.sql, leased.id, owner);
           const latest = await readConnection(deps.sql, leased.id);
-          if (latest && inBackoff(latest, now)) throw backingOff(latest, now);
+          if (latest && inBackoff(latest, now)) {
+            await releaseLease(deps.sql, leased.id, owner);
+            throw backingOff(latest, now);
+          }
         }
         if (usable(leased, now, REFRESH_WINDOW_MS) || leased.refresh_token === null) {
           // Someone refreshed between our read and our lease.
