@@ -23,12 +23,14 @@ create table public.pending_token_sets (
   refresh_token_expires_at timestamptz,
   parked_at timestamptz not null default now(),
 
+  -- Four times the connection row's bound: a set too large for the row still parks, and is then served and
+  -- refreshed from here (see refresh-leased.ts) instead of being lost.
   constraint pending_token_sets_access_token_check check (
-    octet_length(access_token) <= 16384
+    octet_length(access_token) <= 65536
     and access_token ~ '^v1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22,}$'
   ),
   constraint pending_token_sets_refresh_token_check check (
-    octet_length(refresh_token) <= 16384
+    octet_length(refresh_token) <= 65536
     and refresh_token ~ '^v1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22,}$'
   ),
   constraint pending_token_sets_key_check check (

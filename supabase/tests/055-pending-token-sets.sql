@@ -2,7 +2,7 @@
 -- and who may touch them: service_role only.
 begin;
 set local search_path = public, extensions, tests;
-select plan(33);
+select plan(34);
 
 delete from public.platform_connections;
 
@@ -61,6 +61,12 @@ select throws_ok(
   $$select public.park_refreshed_tokens('50000000-0000-0000-0000-000000000002', 1, tests.envelope('a'), tests.envelope('r'), 'k2',
     now() + interval '1 hour', null, '{}', 'Bearer')$$,
   '23514', null, 'the key id must be the one in the envelopes');
+
+select is(
+  public.park_refreshed_tokens('50000000-0000-0000-0000-000000000002', 1, 'v1.k1.AAAAAAAAAAAAAAAA.' || repeat('A', 20000), tests.envelope('refresh-big'), 'k1',
+    now() + interval '1 hour', null, '{}', 'Bearer'),
+  true, 'a set too large for the connection row (20 kB) still parks');
+delete from public.pending_token_sets where connection_id = '50000000-0000-0000-0000-000000000002';
 
 -- Applying: only under the lease.
 select is(public.apply_parked_tokens('50000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a'),
