@@ -87,33 +87,39 @@ export async function disconnectConnection(
     from public.platform_connections where id = ${id}`)[0];
   if (row === undefined) throw new ApiError("not_connected", `no ${providerId} connection`);
 
-  const revocation = await revoke(deps, providerId, row);
-
-  // Unconditional on purpose: whatever a refresh did meanwhile, the user asked for the tokens to go. The
-  // wipe returns what it wiped: a refresh that saved after our read (we could not take its lease) left newer
-  // tokens than the ones revoked above, and those are revoked too.
-  const wiped = await sql<TokenPair[]>`
-    with old as (
-      select id, access_token, refresh_token from public.platform_connections
-      where id = ${id} and user_id = ${userId}
-      for update
-    )
-    update public.platform_connections as c
-    set access_token = null,
-        refresh_token = null,
-        encryption_key_id = null,
-        status = 'disconnected',
-        token_expires_at = null,
-        refresh_token_expires_at = null,
-        next_attempt_at = null,
-        consecutive_failures = 0,
-        last_sync_status = 'disconnected',
-        last_sync_error = null,
-        lease_owner = null,
-        lease_expires_at = null
-    from old
-    where c.id = old.id
-    returning old.access_token, old.refresh_token`;
+  let revocation: Awaited<ReturnType<typeof revoke>>;
+  let wiped: TokenPair[];
+  try {
+    revocation = await revoke(deps, providerId, row);
+    // Unconditional on purpose: whatever a refresh did meanwhile, the user asked for the tokens to go. The
+    // wipe returns what it wiped: a refresh that saved after our read (we could not take its lease) left newer
+    // tokens than the ones revoked above, and those are revoked too.
+    wiped = await sql<TokenPair[]>`
+      with old as (
+        select id, access_token, refresh_token from public.platform_connections
+        where id = ${id} and user_id = ${userId}
+        for update
+      )
+      update public.platform_connections as c
+      set access_token = null,
+          refresh_token = null,
+          encryption_key_id = null,
+          status = 'disconnected',
+          token_expires_at = null,
+          refresh_token_expires_at = null,
+          next_attempt_at = null,
+          consecutive_failures = 0,
+          last_sync_status = 'disconnected',
+          last_sync_error = null,
+          lease_owner = null,
+          lease_expires_at = null
+      from old
+      where c.id = old.id
+      returning old.access_token, old.refresh_token`;
+  } finally {
+    // The wipe clears the lease; if it never ran, give the lease back rather than block refreshes for a minute.
+    if (leased !== undefined) await sql`select public.release_refresh_lease(${id}, ${owner})`.catch(() => {});
+  }
   // A refreshed set parked because its save failed (engine/persist-refreshed.ts) is a live grant too. This
   // runs after the wipe: nothing parks once the version moved, and a park in flight held the wipe back.
   const parked = await sql<TokenPair[]>`
