@@ -132,4 +132,48 @@ describe("provider emulator", () => {
     const me = await (await fetch(`${emu.url}/twitter/api/users/me`, { headers: { authorization: `Bearer ${grant.access_token}` } })).json() as any;
     expect([me.data.id, me.user.id, me.id]).toEqual(["x-user", "x-user", "x-user"]);
   });
+
+  it("counts a spent refresh token presented again as spent_reuse", async () => {
+    const grant = await control("/grant", { provider: "twitter" });
+    await refresh("twitter", grant.refresh_token);
+    await refresh("twitter", grant.refresh_token);
+    expect((await control("/stats")).twitter).toMatchObject({ refresh_ok: 1, refresh_rejected: 1, spent_reuse: 1 });
+    await refresh("twitter", "never-issued");
+    expect((await control("/stats")).twitter.spent_reuse).toBe(1);
+  });
+
+  it("answers token responses with configured odd values, and stops when cleared", async () => {
+    const grant = await control("/grant", { provider: "discord" });
+    await control("/config", { provider: "discord", token_response: { expires_in: 1e13, token_type: "x".repeat(40), scope_count: 1000 } });
+    const odd = await refresh("discord", grant.refresh_token);
+    expect(odd.status).toBe(200);
+    expect(odd.body.expires_in).toBe(1e13);
+    expect(odd.body.token_type).toHaveLength(40);
+    expect(odd.body.scope.split(" ")).toHaveLength(1000);
+    await control("/config", { provider: "discord", token_response: null });
+    const normal = await refresh("discord", odd.body.refresh_token);
+    expect(normal.body.token_type).toBe("bearer");
+  });
+
+  it("slow_response rotates at once and answers late", async () => {
+    const grant = await control("/grant", { provider: "discord" });
+    await control("/faults", { provider: "discord", mode: "slow_response", delay_ms: 300, count: 1 });
+    const started = Date.now();
+    const pending = refresh("discord", grant.refresh_token);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await control(`/token?token=${grant.refresh_token}`)).refresh.state).toBe("spent");
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it("revokes only the presented token when configured so", async () => {
+    const grant = await control("/grant", { provider: "discord", account: "a1" });
+    const next = await refresh("discord", grant.refresh_token);
+    await control("/config", { provider: "discord", revoke: "token" });
+    await fetch(`${emu.url}/discord/revoke`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic("discord") }, body: form({ token: grant.refresh_token }) });
+    expect((await control(`/token?token=${next.body.refresh_token}`)).refresh.state).toBe("live");
+    await fetch(`${emu.url}/discord/revoke`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic("discord") }, body: form({ token: next.body.refresh_token }) });
+    expect((await control(`/token?token=${next.body.refresh_token}`)).refresh.state).toBe("revoked");
+  });
 });

@@ -14,7 +14,17 @@ import { EMULATED_PROVIDERS, PROFILES, invalidClient, invalidGrant, type Profile
 export const clientIdOf = (provider: string) => `emulator-${provider}-client`;
 export const clientSecretOf = (provider: string) => `emulator-${provider}-secret`;
 
-type FaultMode = "rate_limit" | "server_error" | "timeout" | "slow" | "invalid_grant" | "invalid_client";
+type FaultMode = "rate_limit" | "server_error" | "timeout" | "slow" | "slow_response" | "invalid_grant" | "invalid_client";
+
+/**
+ * Odd values a provider may put in a successful token response (exchange and refresh), to test that the
+ * client bounds them: `expires_in` replaced, `token_type` replaced, `scope` replaced by `scope_count` scopes.
+ */
+interface TokenResponseOverride {
+  expires_in?: unknown;
+  token_type?: unknown;
+  scope_count?: number;
+}
 interface Fault {
   provider: string;
   mode: FaultMode;
@@ -74,6 +84,8 @@ export interface ProviderStats {
   refresh: number;
   refresh_ok: number;
   refresh_rejected: number;
+  /** Refresh requests that presented a refresh token already spent by rotation (outside any grace) or revoked. */
+  spent_reuse: number;
   revoke: number;
   api: number;
   in_flight: number;
@@ -107,12 +119,24 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const nonExpiring = new Set<string>();
   const ttl = new Map<string, number>();
   const latency = new Map<string, number>();
+  const overrides = new Map<string, TokenResponseOverride>();
+  /** Providers whose revocation revokes only the presented token, not the whole account's grant. */
+  const revokeTokenOnly = new Set<string>();
   let defaultTtl = opts.accessTokenTtl ?? 3600;
   const held = new Set<http.ServerResponse>();
+  /** Answers a slow_response fault holds back, by response, with the delay. */
+  const pendingDelay = new WeakMap<http.ServerResponse, number>();
+
+  /** Sends a token endpoint answer, after the delay a slow_response fault asked for. */
+  async function answer(res: http.ServerResponse, status: number, body: unknown, form: boolean) {
+    const delay = pendingDelay.get(res);
+    if (delay) await new Promise((r) => setTimeout(r, delay));
+    if (!res.destroyed) send(res, status, body, {}, form);
+  }
 
   const statsOf = (p: string): ProviderStats => {
     let s = stats.get(p);
-    if (!s) stats.set(p, (s = { exchange: 0, refresh: 0, refresh_ok: 0, refresh_rejected: 0, revoke: 0, api: 0, in_flight: 0, max_in_flight: 0 }));
+    if (!s) stats.set(p, (s = { exchange: 0, refresh: 0, refresh_ok: 0, refresh_rejected: 0, spent_reuse: 0, revoke: 0, api: 0, in_flight: 0, max_in_flight: 0 }));
     return s;
   };
 
@@ -165,6 +189,17 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     return body;
   }
 
+  /** A token endpoint answer with the provider's configured odd values (see TokenResponseOverride). */
+  function withOverrides(provider: string, body: Record<string, unknown>): Record<string, unknown> {
+    const o = overrides.get(provider);
+    if (!o) return body;
+    const out = { ...body };
+    if ("expires_in" in o) out.expires_in = o.expires_in;
+    if ("token_type" in o) out.token_type = o.token_type;
+    if (typeof o.scope_count === "number") out.scope = Array.from({ length: o.scope_count }, (_, i) => `emulator.scope.${i}`).join(" ");
+    return out;
+  }
+
   function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, form = false) {
     const text = form
       ? new URLSearchParams(Object.entries(body as Record<string, unknown>).map(([k, v]) => [k, String(v)])).toString()
@@ -200,6 +235,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (!f) return false;
     f.remaining -= 1;
     switch (f.mode) {
+      case "slow_response":
+        // Processed now (a refresh rotates at once), answered after delay_ms: see answer().
+        pendingDelay.set(res, f.delayMs);
+        return false;
       case "slow":
         await new Promise((r) => setTimeout(r, f.delayMs));
         // A caller that hung up during the delay never reached the provider: nothing is processed.
@@ -297,7 +336,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         }
       }
       log(`${provider}: exchanged a code for account ${code.account}`);
-      return send(res, 200, issue(provider, code.account, code.scope, profile, true), {}, form);
+      return send(res, 200, withOverrides(provider, issue(provider, code.account, code.scope, profile, true)), {}, form);
     }
     if (grant === "refresh_token") {
       const presented = params.get("refresh_token") ?? "";
@@ -306,6 +345,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const usable = rec && rec.provider === provider && (rec.state === "live" || (rec.state === "spent" && rec.graceUntil > now));
       if (!usable) {
         st.refresh_rejected += 1;
+        if (rec && rec.provider === provider) st.spent_reuse += 1;
         log(`${provider}: refused a spent or unknown refresh token`);
         const a = invalidGrant(profile);
         return send(res, a.status, a.body, {}, form);
@@ -335,7 +375,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           break;
       }
       log(`${provider}: refreshed account ${rec.account}`);
-      return send(res, 200, body, {}, form);
+      return answer(res, 200, withOverrides(provider, body), form);
     }
     return send(res, 400, { error: "unsupported_grant_type" }, {}, form);
   }
@@ -388,7 +428,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const token = params.get("token") ?? params.get("access_token") ?? (req.headers["x-shopify-access-token"] as string | undefined) ?? bearer ?? "";
     const rt = refreshTokens.get(token);
     const at = accessTokens.get(token);
-    for (const rec of [rt, at]) if (rec) revokeAccount(provider, rec.account);
+    if (revokeTokenOnly.has(provider)) {
+      if (rt && rt.provider === provider) rt.state = "revoked";
+      if (at && at.provider === provider) at.revoked = true;
+    } else {
+      for (const rec of [rt, at]) if (rec) revokeAccount(provider, rec.account);
+    }
     send(res, 200, {});
   }
 
@@ -420,7 +465,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     switch (`${req.method} ${path}`) {
       case "POST /reset":
         refreshTokens = new Map(); accessTokens = new Map(); codes = new Map(); faults = []; stats = new Map();
-        ttl.clear(); latency.clear(); defaultTtl = opts.accessTokenTtl ?? 3600;
+        ttl.clear(); latency.clear(); overrides.clear(); revokeTokenOnly.clear(); defaultTtl = opts.accessTokenTtl ?? 3600;
         requests = new Map(); issued = new Map(); nonExpiring.clear();
         for (const r of held) r.destroy();
         held.clear();
@@ -453,6 +498,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           else defaultTtl = body.access_token_ttl;
         }
         if (typeof body.latency_ms === "number") (providers ?? EMULATED_PROVIDERS).forEach((p) => latency.set(p, body.latency_ms as number));
+        if (body.token_response === null) (providers ?? EMULATED_PROVIDERS).forEach((p) => overrides.delete(p));
+        else if (typeof body.token_response === "object") {
+          (providers ?? EMULATED_PROVIDERS).forEach((p) => overrides.set(p, body.token_response as TokenResponseOverride));
+        }
+        if (body.revoke === "token" || body.revoke === "account") {
+          (providers ?? EMULATED_PROVIDERS).forEach((p) => (body.revoke === "token" ? revokeTokenOnly.add(p) : revokeTokenOnly.delete(p)));
+        }
         if (typeof body.non_expiring === "boolean") {
           (providers ?? EMULATED_PROVIDERS).forEach((p) => (body.non_expiring ? nonExpiring.add(p) : nonExpiring.delete(p)));
         }

@@ -15,6 +15,7 @@ import { emulator } from "../helpers/emulator.ts";
 const sql = db();
 const bodies: string[] = [];
 let user: { id: string; token: string };
+let since = "";
 
 function files(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -22,6 +23,7 @@ function files(dir: string): string[] {
 }
 
 beforeAll(async () => {
+  since = new Date().toISOString();
   await withCronPaused(sql, false);
   user = await userToken("engine-logs@example.com");
   const service = (await keys()).serviceRoleKey;
@@ -67,6 +69,21 @@ it("no access or refresh token the emulator issued appears in a log line or an e
     for (const [file, text] of logs) expect(text.includes(secret), `${secret.slice(0, 8)}… in ${file}`).toBe(false);
     for (const body of bodies) expect(body.includes(secret)).toBe(false);
   }
+  // Every refresh failure says why: its error code is in the line, not redacted.
+  // Lines of this run only (the log files outlive stack restarts).
+  const lines = logs.flatMap(([, text]) => text.split("\n"))
+    .filter((line) => line.includes("{") && line.slice(0, 24) >= since)
+    .map((line) => line.slice(line.indexOf("{")));
+  const failures = lines
+    .filter((json) => json.includes('"event":"refresh_failed"') || json.includes('"event":"refresh_save_refused"'))
+    .map((json) => JSON.parse(json) as { code?: unknown; provider?: string });
+  expect(failures.length).toBeGreaterThanOrEqual(5);
+  const known = ["reauth_required", "client_misconfigured", "rate_limited", "transient", "not_configured", "undecryptable", "save_failed", "internal"];
+  for (const f of failures) expect(known, `${f.provider}: ${String(f.code)}`).toContain(f.code);
+  for (const code of ["reauth_required", "client_misconfigured", "rate_limited", "transient"]) {
+    expect(failures.some((f) => f.code === code), `a refresh_failed line with code ${code}`).toBe(true);
+  }
+  expect(lines.filter((json) => json.includes('"code":"[redacted]"'))).toEqual([]);
   // No raw user id either: logs carry a digest.
   for (const [file, text] of logs) expect(text.includes(user.id), `user id in ${file}`).toBe(false);
 });

@@ -9,6 +9,10 @@ import { leaseSecondsFromEnv } from "../../../packages/shared/src/engine/engine-
 import { createRuntime } from "../_shared/runtime.ts";
 
 const rt = createRuntime("get-token");
+// Supabase's edge runtime ends a worker's work with its response unless told otherwise: a refresh the
+// provider has answered must still be saved when the caller hangs up. Plain Deno keeps running anyway.
+const edgeRuntime = (globalThis as { EdgeRuntime?: { waitUntil?: (work: Promise<unknown>) => void } }).EdgeRuntime;
+const waitUntil = typeof edgeRuntime?.waitUntil === "function" ? (work: Promise<unknown>) => edgeRuntime.waitUntil!(work) : undefined;
 const counter = createAccessCounter(rt.sql);
 let service: ReturnType<typeof createTokenService> | null = null;
 
@@ -18,6 +22,7 @@ Deno.serve(withHandler(rt, { methods: ["POST"], auth: "user_or_service", maxBody
   const account = optionalString(body, "account", 255);
   const userIdField = optionalString(body, "user_id", 64);
   let userId: string;
+  const by = principal?.kind === "service" ? "service" : "user";
   if (principal?.kind === "service") {
     if (!userIdField) throw new ApiError("invalid_request", '"user_id" is required with the service role key');
     if (!isUuid(userIdField)) throw new ApiError("invalid_request", '"user_id" must be a UUID');
@@ -30,7 +35,7 @@ Deno.serve(withHandler(rt, { methods: ["POST"], auth: "user_or_service", maxBody
   }
   service ??= createTokenService(
     { sql: rt.sql(), ring: await rt.keyRing(), env: rt.env, logger: rt.logger, leaseSeconds: leaseSecondsFromEnv(rt.env) },
-    (id) => counter.count(id),
+    { onAccess: (access) => counter.count(access), ...(waitUntil ? { waitUntil } : {}) },
   );
-  return json(await service({ userId, provider, account }));
+  return json(await service({ userId, provider, account, by }));
 }));

@@ -16,6 +16,11 @@ export const DISCONNECT_LEASE_WAIT_MS = 5_000;
 /** The lease a disconnect takes: longer than the revocation call's 10 s bound. */
 export const DISCONNECT_LEASE_SECONDS = 60;
 
+interface TokenPair {
+  access_token: string | null;
+  refresh_token: string | null;
+}
+
 interface ConnectionRow {
   id: string;
   provider: string;
@@ -44,7 +49,10 @@ export type RevocationOutcome = "revoked" | "unsupported" | "skipped" | "failed"
  * waiting up to {@link DISCONNECT_LEASE_WAIT_MS} for a holder to finish, so it revokes the newest tokens and no
  * refresh starts while it revokes. If the lease is still held after that, it goes ahead without it: the wipe
  * is unconditional (a disconnect wins), and the refresh's later write-back fails its compare-and-set because
- * the wipe bumped the row's version (`record_refresh_failure` also keeps `disconnected`).
+ * the wipe bumped the row's version (`record_refresh_failure` also keeps `disconnected`). Nothing the refresh
+ * minted stays alive at the provider: tokens saved after our read are returned by the wipe and revoked, a
+ * parked set (pending_token_sets) is deleted and revoked, and a refresh whose save loses to the wipe revokes
+ * its own new tokens (engine/refresh-leased.ts).
  *
  * @throws ApiError `invalid_request`, `unknown_provider`, `not_connected`.
  * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
@@ -79,24 +87,50 @@ export async function disconnectConnection(
     from public.platform_connections where id = ${id}`)[0];
   if (row === undefined) throw new ApiError("not_connected", `no ${providerId} connection`);
 
-  const revocation = await revoke(deps, providerId, row);
-
-  // Unconditional on purpose: whatever a refresh did meanwhile, the user asked for the tokens to go.
-  await sql`
-    update public.platform_connections
-    set access_token = null,
-        refresh_token = null,
-        encryption_key_id = null,
-        status = 'disconnected',
-        token_expires_at = null,
-        refresh_token_expires_at = null,
-        next_attempt_at = null,
-        consecutive_failures = 0,
-        last_sync_status = 'disconnected',
-        last_sync_error = null,
-        lease_owner = null,
-        lease_expires_at = null
-    where id = ${id} and user_id = ${userId}`;
+  let revocation: Awaited<ReturnType<typeof revoke>>;
+  let wiped: TokenPair[];
+  try {
+    revocation = await revoke(deps, providerId, row);
+    // Unconditional on purpose: whatever a refresh did meanwhile, the user asked for the tokens to go. The
+    // wipe returns what it wiped: a refresh that saved after our read (we could not take its lease) left newer
+    // tokens than the ones revoked above, and those are revoked too.
+    wiped = await sql<TokenPair[]>`
+      with old as (
+        select id, access_token, refresh_token from public.platform_connections
+        where id = ${id} and user_id = ${userId}
+        for update
+      )
+      update public.platform_connections as c
+      set access_token = null,
+          refresh_token = null,
+          encryption_key_id = null,
+          status = 'disconnected',
+          token_expires_at = null,
+          refresh_token_expires_at = null,
+          next_attempt_at = null,
+          consecutive_failures = 0,
+          last_sync_status = 'disconnected',
+          last_sync_error = null,
+          lease_owner = null,
+          lease_expires_at = null
+      from old
+      where c.id = old.id
+      returning old.access_token, old.refresh_token`;
+  } finally {
+    // The wipe clears the lease; if it never ran, give the lease back rather than block refreshes for a minute.
+    if (leased !== undefined) await sql`select public.release_refresh_lease(${id}, ${owner})`.catch(() => {});
+  }
+  // A refreshed set parked because its save failed (engine/persist-refreshed.ts) is a live grant too. This
+  // runs after the wipe: nothing parks once the version moved, and a park in flight held the wipe back.
+  const parked = await sql<TokenPair[]>`
+    delete from public.pending_token_sets where connection_id = ${id} returning access_token, refresh_token`;
+  const later = [...wiped, ...parked].filter((t) => t.refresh_token !== row.refresh_token || t.access_token !== row.access_token);
+  let laterRevocations = 0;
+  for (const tokens of later) {
+    const r = await revoke(deps, providerId, { ...row, ...tokens });
+    if (r.outcome === "revoked") laterRevocations += 1;
+    if (r.outcome === "failed") await logEvent(sql, id, "failure", r.status, "revocation_failed", Date.now() - started);
+  }
 
   const duration = Date.now() - started;
   if (revocation.outcome === "failed") {
@@ -109,6 +143,7 @@ export async function disconnectConnection(
     revocation: revocation.outcome,
     reason: revocation.reason,
     lease: leased === undefined ? "not_taken" : "taken",
+    revoked_later: laterRevocations,
     duration_ms: duration,
   });
   return { disconnected: true, revocation: revocation.outcome };

@@ -19,10 +19,18 @@ export interface ConnectionRow {
   version: string;
   metadata: Record<string, unknown>;
   lease_expires_at: Date | null;
+  /** Read by findUserConnection and readConnection only (the lease and claim functions do not return them). */
+  next_attempt_at?: Date | null;
+  last_sync_status?: string | null;
+  /** A refreshed token set waits in pending_token_sets (findUserConnection only). */
+  has_pending?: boolean;
 }
 
 const COLUMNS = `id, user_id, provider, account_id, access_token, refresh_token, encryption_key_id, token_type, scopes,
-  token_expires_at, refresh_token_expires_at, status, consecutive_failures, version, metadata, lease_expires_at`;
+  token_expires_at, refresh_token_expires_at, status, consecutive_failures, version, metadata, lease_expires_at,
+  next_attempt_at, last_sync_status`;
+// A primary-key probe of a table that is empty unless a save failed.
+const HAS_PENDING = `exists (select 1 from public.pending_token_sets as p where p.connection_id = platform_connections.id) as has_pending`;
 
 /**
  * The user's live connection to a provider: one read through the unique (user, provider, account) index,
@@ -33,10 +41,10 @@ export async function findUserConnection(
 ): Promise<ConnectionRow | "ambiguous" | null> {
   const rows = account !== undefined
     ? await sql<ConnectionRow[]>`
-        select ${sql.unsafe(COLUMNS)} from public.platform_connections
+        select ${sql.unsafe(COLUMNS)}, ${sql.unsafe(HAS_PENDING)} from public.platform_connections
         where user_id = ${userId} and provider = ${provider} and account_id = ${account}`
     : await sql<ConnectionRow[]>`
-        select ${sql.unsafe(COLUMNS)} from public.platform_connections
+        select ${sql.unsafe(COLUMNS)}, ${sql.unsafe(HAS_PENDING)} from public.platform_connections
         where user_id = ${userId} and provider = ${provider} and status <> 'disconnected'
         limit 2`;
   if (rows.length === 0) return null;
@@ -92,6 +100,46 @@ export async function saveRefreshed(sql: Sql, t: SaveTokens): Promise<boolean> {
       array(select jsonb_array_elements_text(${JSON.stringify(t.scopes)}::text::jsonb)), ${t.tokenType}, null
     ) as saved`;
   return row?.saved === true;
+}
+
+/**
+ * Parks a refreshed set whose save keeps failing (public.park_refreshed_tokens): one insert into
+ * pending_token_sets, nothing written to the connection row. False when the row moved on (version,
+ * disconnected, gone).
+ */
+export async function parkRefreshed(sql: Sql, t: Omit<SaveTokens, "owner" | "refreshToken"> & { refreshToken: string }): Promise<boolean> {
+  const [row] = await sql<{ parked: boolean }[]>`
+    select public.park_refreshed_tokens(
+      ${t.id}, ${t.expectedVersion}, ${t.accessToken}, ${t.refreshToken}, ${t.keyId}, ${t.expiresAt}, ${t.refreshTokenExpiresAt},
+      array(select jsonb_array_elements_text(${JSON.stringify(t.scopes)}::text::jsonb)), ${t.tokenType}
+    ) as parked`;
+  return row?.parked === true;
+}
+
+export type ApplyParkedResult = "applied" | "stale" | "not_owner" | "none";
+
+/** Copies a parked set into its connection under the caller's lease (public.apply_parked_tokens). */
+export async function applyParked(sql: Sql, id: string, owner: string): Promise<ApplyParkedResult> {
+  const [row] = await sql<{ result: ApplyParkedResult }[]>`select public.apply_parked_tokens(${id}, ${owner}) as result`;
+  return row?.result ?? "none";
+}
+
+export interface ParkedSet {
+  access_token: string;
+  refresh_token: string;
+  encryption_key_id: string;
+  token_type: string;
+  scopes: string[];
+  token_expires_at: Date;
+  refresh_token_expires_at: Date | null;
+  based_on_version: string;
+}
+
+export async function readParked(sql: Sql, id: string): Promise<ParkedSet | null> {
+  const [row] = await sql<ParkedSet[]>`
+    select access_token, refresh_token, encryption_key_id, token_type, scopes, token_expires_at, refresh_token_expires_at, based_on_version
+    from public.pending_token_sets where connection_id = ${id}`;
+  return row ?? null;
 }
 
 export async function recordFailure(

@@ -4,7 +4,7 @@ import { isProviderId } from "../providers/provider-ids.ts";
 import { tryResolveProvider } from "../providers/resolve-provider.ts";
 import { acquireLease, findUserConnection, readConnection, releaseLease, type ConnectionRow } from "./connection-store.ts";
 import { leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
-import { refreshLeased, type RefreshOutcome } from "./refresh-leased.ts";
+import { reconcileParked, refreshLeased, type RefreshOutcome } from "./refresh-leased.ts";
 import { SingleFlight } from "./single-flight.ts";
 
 /** get-token refreshes a token this close to expiry, so callers never receive one about to lapse. */
@@ -25,6 +25,36 @@ export interface GetTokenRequest {
   userId: string;
   provider: string;
   account?: string | undefined;
+  /** Who asks: the user (their JWT) or a server (the service role key naming the user). */
+  by?: "user" | "service";
+}
+
+/** One get-token call on a connection that exists, for the access counters (access-counter.ts). */
+export interface TokenAccess {
+  connectionId: string;
+  by: "user" | "service";
+  /** served: a token was handed out; refused: the connection was found and no token was handed out. */
+  outcome: "served" | "refused";
+}
+
+export interface TokenServiceOptions {
+  /** Called once per call that found its connection. */
+  onAccess?: (access: TokenAccess) => void;
+  /**
+   * Keeps the instance alive until a refresh finishes even when the caller hangs up
+   * (`EdgeRuntime.waitUntil` on Supabase Edge Functions).
+   */
+  waitUntil?: (work: Promise<unknown>) => void;
+}
+
+/**
+ * Whether a row is waiting out a failure (backoff, the provider's Retry-After, a provider-wide pause): it
+ * failed, and its next attempt is still ahead. A keep-alive date (no failure) does not count.
+ */
+export function inBackoff(row: Pick<ConnectionRow, "next_attempt_at" | "consecutive_failures" | "last_sync_status">, now: Date): boolean {
+  const next = row.next_attempt_at;
+  if (!next || next.getTime() <= now.getTime()) return false;
+  return row.consecutive_failures > 0 || (row.last_sync_status != null && row.last_sync_status !== "ok");
 }
 
 /** A decrypted access token with what the response says about it. */
@@ -41,13 +71,12 @@ type Fresh = { kind: "token"; row: ConnectionRow; accessToken: string } | { kind
  * The read path. Built once per process: it holds the in-process single-flight map, so concurrent callers
  * in one process share one database lease attempt and one provider call.
  */
-export function createTokenService(deps: EngineDeps, onRead: (connectionId: string) => void = () => {}) {
+export function createTokenService(deps: EngineDeps, options: TokenServiceOptions = {}) {
   const flights = new SingleFlight<HeldToken & { row: ConnectionRow }>();
   const early = new SingleFlight<TokenResponse>();
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   function respond(row: ConnectionRow, t: HeldToken): TokenResponse {
-    onRead(row.id);
     return {
       access_token: t.accessToken,
       token_type: t.tokenType,
@@ -84,8 +113,21 @@ export function createTokenService(deps: EngineDeps, onRead: (connectionId: stri
       case "undecryptable":
         return unavailable(900_000, "the stored token cannot be decrypted with the configured keys");
       default:
-        return unavailable(5_000, "the provider did not answer the token refresh");
+        return unavailable(
+          outcome.retryAt ? outcome.retryAt.getTime() - nowOf(deps).getTime() : 5_000,
+          "the provider did not answer the token refresh",
+        );
     }
+  }
+
+  /** The answer for a row waiting out a failure: 503 until its next attempt, and no provider call. */
+  function backingOff(row: ConnectionRow, now: Date): ApiError {
+    const why = row.last_sync_status === "rate_limited"
+      ? "the provider is rate limiting token refreshes"
+      : row.last_sync_status === "client_misconfigured" || row.last_sync_status === "not_configured"
+        ? "the provider rejected this service's client credentials"
+        : "refreshing this token failed recently; the next attempt is scheduled";
+    return unavailable(row.next_attempt_at!.getTime() - now.getTime(), why);
   }
 
   /**
@@ -106,6 +148,14 @@ export function createTokenService(deps: EngineDeps, onRead: (connectionId: stri
           if (leased.status === "disconnected") throw new ApiError("not_connected", "no such connection");
           throw needsReauth();
         }
+        if (leased.consecutive_failures > row.consecutive_failures) {
+          // Another caller's refresh failed while we waited: its backoff holds for us too.
+          const latest = await readConnection(deps.sql, leased.id);
+          if (latest && inBackoff(latest, now)) {
+            await releaseLease(deps.sql, leased.id, owner);
+            throw backingOff(latest, now);
+          }
+        }
         if (usable(leased, now, REFRESH_WINDOW_MS) || leased.refresh_token === null) {
           // Someone refreshed between our read and our lease.
           await releaseLease(deps.sql, leased.id, owner);
@@ -119,6 +169,7 @@ export function createTokenService(deps: EngineDeps, onRead: (connectionId: stri
         const latest = await readConnection(deps.sql, current.id);
         if (!latest || latest.status === "disconnected") throw new ApiError("not_connected", "no such connection");
         if (latest.status === "needs_reauth") throw needsReauth();
+        if (latest.consecutive_failures > row.consecutive_failures && inBackoff(latest, nowOf(deps))) throw backingOff(latest, nowOf(deps));
         current = latest;
         if (latest.version !== row.version && usable(latest, nowOf(deps), 0)) {
           return { kind: "token", row: latest, accessToken: await decryptAccess(latest) };
@@ -130,8 +181,14 @@ export function createTokenService(deps: EngineDeps, onRead: (connectionId: stri
     }
   }
 
+  /** Runs a refresh so that it finishes even if the caller hangs up (the host's waitUntil, where it has one). */
+  function detached<T>(work: Promise<T>): Promise<T> {
+    options.waitUntil?.(work.catch(() => {}));
+    return work;
+  }
+
   async function refreshShared(row: ConnectionRow) {
-    return flights.run(row.id, async () => {
+    return detached(flights.run(row.id, async () => {
       const fresh = await refreshOrWait(row, crypto.randomUUID());
       if (fresh.kind === "token") {
         const r = fresh.row;
@@ -141,7 +198,7 @@ export function createTokenService(deps: EngineDeps, onRead: (connectionId: stri
       if (o.kind === "refreshed") return { accessToken: o.accessToken, row, expiresAt: o.expiresAt, tokenType: o.tokenType, scopes: o.scopes };
       if (o.kind === "failed") throw failureToError(o);
       throw unavailable(2_000, "the token changed while it was being refreshed; try again");
-    });
+    }));
   }
 
   // The environment does not change while the process lives: resolve each provider's configuration once.
@@ -153,6 +210,7 @@ export function createTokenService(deps: EngineDeps, onRead: (connectionId: stri
   };
 
   return async function getToken(req: GetTokenRequest): Promise<TokenResponse> {
+    const by = req.by ?? "user";
     if (!isProviderId(req.provider)) throw new ApiError("unknown_provider", `unknown provider "${req.provider.slice(0, 64)}"`);
     if (!isConfigured(req.provider)) {
       throw new ApiError("provider_not_configured", `provider "${req.provider}" has no client credentials configured`);
@@ -161,10 +219,49 @@ export function createTokenService(deps: EngineDeps, onRead: (connectionId: stri
     if (found === "ambiguous") {
       throw new ApiError("invalid_request", `"account" is required: this user has several ${req.provider} accounts`);
     }
-    if (!found || found.status === "disconnected" || found.access_token === null) throw new ApiError("not_connected", "no such connection");
+    if (!found) throw new ApiError("not_connected", "no such connection");
+    try {
+      const token = await serve(found);
+      options.onAccess?.({ connectionId: found.id, by, outcome: "served" });
+      return token;
+    } catch (error) {
+      options.onAccess?.({ connectionId: found.id, by, outcome: "refused" });
+      throw error;
+    }
+  };
+
+  /**
+   * Applies a parked token set (refresh-leased.ts, reconcileParked) and answers with it; null when there was
+   * nothing to apply or another instance holds the lease (it reconciles; the normal path then waits for it).
+   */
+  async function reconcileFirst(found: ConnectionRow): Promise<TokenResponse | null> {
+    const owner = crypto.randomUUID();
+    const leased = await acquireLease(deps.sql, found.id, owner, leaseOf(deps));
+    if (!leased) return null;
+    let released = false;
+    try {
+      const r = await reconcileParked(deps, leased, owner);
+      if (r.kind === "applied") released = true;
+      if (r.kind === "applied" || r.kind === "serve") return respond(leased, r.outcome);
+      return null;
+    } finally {
+      if (!released) await releaseLease(deps.sql, found.id, owner);
+    }
+  }
+
+  async function serve(found: ConnectionRow): Promise<TokenResponse> {
+    if (found.status === "disconnected" || found.access_token === null) throw new ApiError("not_connected", "no such connection");
     if (found.status === "needs_reauth" || found.status === "error") throw needsReauth();
 
     const now = nowOf(deps);
+    if (found.has_pending === true) {
+      // A refreshed set is parked (its save failed): apply it under the lease before serving anything.
+      const reconciled = await reconcileFirst(found);
+      if (reconciled) return reconciled;
+      const latest = await readConnection(deps.sql, found.id);
+      if (!latest) throw new ApiError("not_connected", "no such connection");
+      return serve({ ...latest, has_pending: false });
+    }
     if (usable(found, now, REFRESH_WINDOW_MS)) {
       return respond(found, { accessToken: await decryptAccess(found), expiresAt: found.token_expires_at, tokenType: found.token_type, scopes: found.scopes });
     }
@@ -174,6 +271,14 @@ export function createTokenService(deps: EngineDeps, onRead: (connectionId: stri
       }
       throw needsReauth();
     }
+    if (inBackoff(found, now)) {
+      // A failing connection is not retried before its next attempt, whoever asks: a valid token is served,
+      // an expired one answers 503 with Retry-After, and the provider hears nothing.
+      if (usable(found, now, 0)) {
+        return respond(found, { accessToken: await decryptAccess(found), expiresAt: found.token_expires_at, tokenType: found.token_type, scopes: found.scopes });
+      }
+      throw backingOff(found, now);
+    }
     if (usable(found, now, 0)) {
       // Inside the window but still valid: one caller refreshes; the others, in this process or another,
       // get the still-valid token without waiting, and so does the refreshing caller if the refresh fails.
@@ -181,7 +286,7 @@ export function createTokenService(deps: EngineDeps, onRead: (connectionId: stri
         accessToken: await decryptAccess(found), expiresAt: found.token_expires_at, tokenType: found.token_type, scopes: found.scopes,
       });
       if (flights.has(found.id) || early.has(found.id)) return stillValid;
-      return early.run(found.id, async () => {
+      return detached(early.run(found.id, async () => {
         const owner = crypto.randomUUID();
         const leased = await acquireLease(deps.sql, found.id, owner, leaseOf(deps));
         if (!leased) return stillValid;
@@ -191,9 +296,9 @@ export function createTokenService(deps: EngineDeps, onRead: (connectionId: stri
         }
         const outcome = await refreshLeased(deps, leased, owner);
         return outcome.kind === "refreshed" ? respond(found, outcome) : stillValid;
-      });
+      }));
     }
     const t = await refreshShared(found);
     return respond(t.row, t);
-  };
+  }
 }

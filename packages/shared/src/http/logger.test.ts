@@ -13,6 +13,22 @@ describe("logger", () => {
     }
   });
 
+  it("keeps error codes under code-named fields, and redacts codes that are credentials", () => {
+    const out = redact({
+      code: "reauth_required", error_code: "rate_limited", nested: { code: "transient" },
+      auth_code: "abcdef", authorization_code: "ghijkl", device_code: "mnopqr", user_code: "stuvwx",
+    }) as Record<string, unknown>;
+    expect(out).toMatchObject({ code: "reauth_required", error_code: "rate_limited", nested: { code: "transient" } });
+    for (const k of ["auth_code", "authorization_code", "device_code", "user_code"]) expect(out[k]).toBe("[redacted]");
+  });
+
+  it("redacts an authorization code logged under `code` (it does not look like an error code)", () => {
+    for (const value of ["4/0AX4XfWh-code", "SplxlOBeZQQYbYS6WxSbIA", "ab12cd34ef56", "x".repeat(65), "Rate_Limited", 42]) {
+      expect((redact({ code: value }) as Record<string, unknown>).code).toBe("[redacted]");
+    }
+    expect((redact({ error: { code: "c0de" } }) as { error: { code: string } }).error.code).toBe("[redacted]");
+  });
+
   it("writes one JSON line with the event and fields", () => {
     const lines: string[] = [];
     createLogger("get-token", (l) => lines.push(l)).info("refreshed", { provider: "spotify", duration_ms: 12 });

@@ -6,6 +6,15 @@
 export type LogFields = Record<string, unknown>;
 
 const SECRET_KEY = /token|secret|authorization|apikey|password|verifier|code$|^code|state$|cookie|key$/i;
+/**
+ * Fields named like a code that carry an error code, not a credential: `code`, `error_code`, `upstream_code`…
+ * Their value is kept when it has the shape of one (snake_case words, at most 64 characters, no digits);
+ * anything else under such a name (an authorization code, a device code) is redacted like any secret.
+ * Names that are always credentials stay redacted whatever the value.
+ */
+const ERROR_CODE_KEY = /^(?:[a-z]+_)*code$/i;
+const ALWAYS_SECRET_CODE_KEY = /(?:^|_)(?:auth|authorization|device|user|verification|one_time|otp|recovery|invite)_?code$/i;
+const ERROR_CODE_VALUE = /^[a-z]+(?:_[a-z]+)*$/;
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const LONG_OPAQUE = /\b[A-Za-z0-9_\-.~+/]{32,}={0,2}/g;
 
@@ -20,10 +29,18 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.slice(0, 20).map((v) => redact(v, depth + 1));
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(v, depth + 1);
+    for (const [k, v] of Object.entries(value)) {
+      if (isErrorCodeField(k, v)) out[k] = v;
+      else out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(v, depth + 1);
+    }
     return out;
   }
   return value;
+}
+
+function isErrorCodeField(key: string, value: unknown): boolean {
+  return ERROR_CODE_KEY.test(key) && !ALWAYS_SECRET_CODE_KEY.test(key) && typeof value === "string" && value.length <= 64
+    && ERROR_CODE_VALUE.test(value);
 }
 
 /** A short, stable digest of a user id for log correlation. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ProviderId } from "../providers/provider-ids.ts";
+import { parseCodeExchangeResponse } from "./code-exchange.ts";
 import { parseRefreshResponse } from "./refresh-grant.ts";
 import { json, NOW, testProvider } from "./test-support.ts";
 
@@ -122,6 +123,41 @@ describe("scopes and token type", () => {
     expect((await refresh("reddit", { token_type: "bearer" })).tokenType).toBe("Bearer");
     expect((await refresh("reddit", {})).tokenType).toBe("Bearer");
     expect((await refresh("reddit", { token_type: "MAC" })).tokenType).toBe("MAC");
+  });
+});
+
+describe("bounded provider values (one sanitiser for exchange and refresh)", () => {
+  it("treats an absurd expires_in (1e13) as absent and reports it, so the expiry stays a real date", async () => {
+    const set = await refresh("discord", { expires_in: 1e13, refresh_token: "new-rt" });
+    expect(set.expiresAtAssumed).toBe(true);
+    expect(set.expiresAt.toISOString()).toBe(at(3600));
+    expect(set.refreshToken).toBe("new-rt");
+    expect(set.adjustments).toEqual([{ field: "expires_in", reason: "out_of_range" }]);
+  });
+
+  it("bounds token_type and scopes, keeping the tokens", async () => {
+    const scope = Array.from({ length: 1000 }, (_, i) => `s${i}`).join(" ");
+    const set = await refresh("discord", { expires_in: 600, token_type: "T".repeat(40), scope, refresh_token: "new-rt" });
+    expect(set.tokenType).toBe("Bearer");
+    expect(set.scopes).toHaveLength(256);
+    expect(set.accessToken).toBe("new-at");
+    expect(set.adjustments?.map((a) => a.field)).toEqual(["token_type", "scope"]);
+    expect(JSON.stringify(set.adjustments)).not.toContain("TTTT");
+  });
+
+  it("applies the same bounds to a code exchange", async () => {
+    const set = await parseCodeExchangeResponse(testProvider("twitter"), json(200, { access_token: "at", expires_in: -1, token_type: "x".repeat(33) }), { now: NOW });
+    expect(set.adjustments).toEqual([{ field: "expires_in", reason: "out_of_range" }, { field: "token_type", reason: "too_long" }]);
+  });
+
+  it("bounds a refresh token expiry", async () => {
+    const set = await refresh("quickbooks", { expires_in: 3600, x_refresh_token_expires_in: 1e12 });
+    expect(set.refreshTokenExpiresAt).toBeUndefined();
+    expect(set.adjustments).toEqual([{ field: "x_refresh_token_expires_in", reason: "out_of_range" }]);
+  });
+
+  it("has no adjustments when everything is in bounds", async () => {
+    expect("adjustments" in (await refresh("discord", { expires_in: 600 }))).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@ import type { ResolvedProvider } from "../providers/resolve-provider.ts";
 import { buildApiCallRequest } from "./api-call-request.ts";
 import { classifyHttpFailure, classifyNetworkError } from "./classify-provider-failure.ts";
 import { readResponseBody, type ResponseBody } from "./response-body.ts";
-import { secondsField } from "./token-set.ts";
+import { boundedSeconds, MAX_EXPIRES_IN_SECONDS } from "./token-values.ts";
 
 /**
  * A successful validation. `expiresAt` is set when the provider reports remaining lifetime (Twitch `expires_in`).
@@ -53,6 +53,6 @@ export async function parseValidationResponse(
   if (!response.ok) {
     throw classifyHttpFailure(provider, "validate", { status: response.status, headers: response.headers, body }, { now, secrets: [options.accessToken] });
   }
-  const expiresIn = secondsField(body.fields?.["expires_in"]);
-  return expiresIn !== undefined && expiresIn > 0 ? { valid: true, expiresAt: new Date(now.getTime() + expiresIn * 1000) } : { valid: true };
+  const expiresIn = boundedSeconds("expires_in", body.fields?.["expires_in"], MAX_EXPIRES_IN_SECONDS).seconds;
+  return expiresIn !== undefined ? { valid: true, expiresAt: new Date(now.getTime() + expiresIn * 1000) } : { valid: true };
 }
