@@ -1,13 +1,14 @@
 /**
- * The real connect flow, as a browser would go through it: oauth-start with the user's JWT, the provider's
- * authorize URL (the emulator answers 302 to oauth-callback), the callback (302 to redirect_to), then the
- * result read from the final Location.
+ * The real connect flow, as a browser and the app's page would go through it: oauth-start with the user's
+ * JWT, the provider's authorize URL (the emulator answers 302 to oauth-callback), the callback (302 to
+ * redirect_to with `?connect=<id>&provider=<p>`: the grant is parked), then what the page at redirect_to
+ * does: oauth-complete with the same user's JWT, which stores the connection.
  */
 export interface ConnectResult {
   ok: boolean;
-  /** The final redirect back to the app. */
+  /** The final redirect back to the app, with the connect id shortened (it is a bearer of the grant). */
   location: string;
-  /** `connected=<provider>` or `error=<code>` from that redirect. */
+  /** `connected=<provider> (<account>)`, or `error=<code>` from the redirect or oauth-complete. */
   outcome: string;
 }
 
@@ -17,9 +18,10 @@ export async function connectThroughBrowserFlow(
   provider: string,
   redirectTo: string,
 ): Promise<ConnectResult> {
+  const headers = { authorization: `Bearer ${userJwt}`, "content-type": "application/json" };
   const start = await fetch(`${functionsUrl}/oauth-start`, {
     method: "POST",
-    headers: { authorization: `Bearer ${userJwt}`, "content-type": "application/json" },
+    headers,
     body: JSON.stringify({ provider, redirect_to: redirectTo }),
   });
   const started = (await start.json()) as { authorize_url?: string; error?: { code: string; message: string } };
@@ -32,7 +34,14 @@ export async function connectThroughBrowserFlow(
   const back = await fetch(callback, { redirect: "manual", headers: { accept: "text/html" } });
   const location = back.headers.get("location");
   if (back.status !== 302 || !location) throw new Error(`oauth-callback answered ${back.status}`);
-  const params = new URL(location).searchParams;
-  const connected = params.get("connected");
-  return { ok: connected === provider, location, outcome: connected ? `connected=${connected}` : `error=${params.get("error")}` };
+  const url = new URL(location);
+  const connect = url.searchParams.get("connect");
+  if (connect === null) {
+    return { ok: false, location: url.href, outcome: `error=${url.searchParams.get("error")}` };
+  }
+  url.searchParams.set("connect", `${connect.slice(0, 6)}…`);
+  const complete = await fetch(`${functionsUrl}/oauth-complete`, { method: "POST", headers, body: JSON.stringify({ connect }) });
+  const body = (await complete.json()) as { provider?: string; account?: string; error?: { code: string } };
+  if (complete.status !== 200) return { ok: false, location: url.href, outcome: `error=${body.error?.code ?? complete.status}` };
+  return { ok: body.provider === provider, location: url.href, outcome: `connected=${body.provider} (${body.account})` };
 }

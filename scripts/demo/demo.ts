@@ -62,11 +62,11 @@ export async function prepareDemo(print: (text: string) => void = (t) => console
       for (const provider of DEMO_PROVIDERS.filter((p) => !emulated.includes(p))) {
         print(line("connect", `${provider}: real credentials in supabase/functions/.env; connect it in a browser through oauth-start`));
       }
-      print(`Connecting ${emulated.join(", ")} through oauth-start → the provider's consent page → oauth-callback → ${DEMO_REDIRECT_TO}`);
+      print(`Connecting ${emulated.join(", ")} through oauth-start → the provider's consent page → oauth-callback → ${DEMO_REDIRECT_TO}?connect=… → oauth-complete`);
       for (const provider of emulated) {
         try {
           const result = await connectThroughBrowserFlow(stack.FUNCTIONS_URL, await userJwt(), provider, DEMO_REDIRECT_TO);
-          print(line("connect", `${provider}: ${result.ok ? "connected" : "failed"}, redirected to ${result.location}`));
+          print(line("connect", `${provider}: ${result.outcome}, via ${result.location}`));
         } catch (error) {
           print(line("connect", `${provider}: ${(error as Error).message}`));
         }

@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callFunction, db, userToken } from "../helpers/stack.ts";
-import { connect, emulatorControl, postJson, uniqueEmail } from "./connect-support.ts";
+import { connect, connectedProvider, emulatorControl, postJson, uniqueEmail } from "./connect-support.ts";
 
 const sql = db();
 let user: { id: string; token: string };
@@ -12,7 +12,7 @@ beforeAll(async () => {
   user = await userToken(uniqueEmail("connect-connections"));
   for (const [provider, account] of [["spotify", "c-1"], ["xero", "c-2"], ["quickbooks", "c-3"], ["gmail", "c-4"]] as const) {
     const flow = await connect(user.token, provider, { emulator: { emulator_account: account } });
-    expect(flow.location!.searchParams.get("connected")).toBe(provider);
+    expect(connectedProvider(flow)).toBe(provider);
   }
   expect((await postJson("disconnect", user.token, { provider: "gmail" })).status).toBe(200);
 });

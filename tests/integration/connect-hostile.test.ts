@@ -109,8 +109,11 @@ describe("oauth-start: fields", () => {
 });
 
 describe("oauth-callback and connections: methods", () => {
-  it("oauth-callback takes GET only and refuses an empty query with 400", async () => {
-    expect((await fetch(CALLBACK_URL, { method: "POST", body: "{}" })).status).toBe(405);
+  it("oauth-callback takes GET from browsers (POST only with the service key, for the sweep) and refuses an empty query with 400", async () => {
+    expect((await fetch(CALLBACK_URL, { method: "POST", body: "{}" })).status).toBe(401);
+    expect((await callFunction("oauth-callback", { method: "POST", body: "{}", token: user.token })).status).toBe(401);
+    expect((await fetch(CALLBACK_URL, { method: "PUT", body: "{}" })).status).toBe(405);
+    expect((await fetch(CALLBACK_URL, { method: "DELETE" })).status).toBe(405);
     const res = await fetch(CALLBACK_URL, { redirect: "manual" });
     expect(res.status).toBe(400);
     expect(res.headers.get("location")).toBeNull();

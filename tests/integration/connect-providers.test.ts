@@ -1,6 +1,6 @@
 /**
  * The full connect flow for every provider id of the contract, against the provider emulator: oauth-start →
- * the emulator's authorize endpoint → oauth-callback → redirect_to, then what was stored and what the
+ * the emulator's authorize endpoint → oauth-callback → redirect_to with the connect id → oauth-complete, then what was stored and what the
  * emulator received.
  */
 import { createHash } from "node:crypto";
@@ -61,12 +61,18 @@ describe.each(PROVIDER_IDS)("connect %s", (provider) => {
     expect(Date.parse(flow.expiresAt) - Date.now()).toBeGreaterThan(9 * 60_000);
     expect(Date.parse(flow.expiresAt) - Date.now()).toBeLessThanOrEqual(10 * 60_000 + 5_000);
 
-    // The redirect back to the app: connected=<provider>, and nothing secret in it.
+    // The redirect back to the app: connect=<id>&provider=<provider>, nothing secret in it; the page's
+    // oauth-complete call with the same user's JWT turns the parked grant into the connection.
     expect(flow.response.status).toBe(302);
     expect(flow.location).not.toBeNull();
     expect(flow.location!.href.startsWith(`${TEST_APP_URL}/connected?`)).toBe(true);
-    expect([...flow.location!.searchParams]).toEqual([["connected", provider]]);
+    expect([...flow.location!.searchParams.keys()]).toEqual(["connect", "provider"]);
+    expect(flow.connectId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(flow.location!.searchParams.get("provider")).toBe(provider);
     expect(flow.response.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(flow.completion).toEqual({ status: 200, body: { provider, account, status: "connected" } });
+    const [parkedLeft] = await sql`select count(*)::int as n from public.oauth_parked_grants where connect_hash = decode(${sha256Hex(flow.connectId!)}, 'hex')`;
+    expect(parkedLeft!.n).toBe(0);
 
     // The stored row: ciphertext only, connected, the account id and its metadata.
     const [row, ...more] = await connectionsOf(sql, user.id, provider);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db, userToken } from "../helpers/stack.ts";
-import { connect, connectionsOf, decryptTokens, emulatorControl, postJson, uniqueEmail } from "./connect-support.ts";
+import { connect, connectedProvider, connectionsOf, decryptTokens, emulatorControl, postJson, uniqueEmail } from "./connect-support.ts";
 
 const sql = db();
 let user: { id: string; token: string };
@@ -21,7 +21,7 @@ afterAll(async () => {
 describe("reconnect", () => {
   it("reuses the row of an account in needs_reauth and resets it to connected", async () => {
     const first = await connect(user.token, "discord", { emulator: { emulator_account: "re-1" } });
-    expect(first.location!.searchParams.get("connected")).toBe("discord");
+    expect(connectedProvider(first)).toBe("discord");
     const [before] = await connectionsOf(sql, user.id, "discord");
     const oldTokens = await decryptTokens(before!);
     await sql`
@@ -31,7 +31,7 @@ describe("reconnect", () => {
       where id = ${before!.id}`;
 
     const again = await connect(user.token, "discord", { emulator: { emulator_account: "re-1" } });
-    expect(again.location!.searchParams.get("connected")).toBe("discord");
+    expect(connectedProvider(again)).toBe("discord");
     const rows = await connectionsOf(sql, user.id, "discord");
     expect(rows).toHaveLength(1);
     const after = rows[0]!;
@@ -71,7 +71,7 @@ describe("tokens that do not expire", () => {
     await emulatorControl("/config", { provider: "github", non_expiring: true });
     const before = Date.now();
     const flow = await connect(user.token, "github", { emulator: { emulator_account: "octo-1" } });
-    expect(flow.location!.searchParams.get("connected")).toBe("github");
+    expect(connectedProvider(flow)).toBe("github");
     const [row] = await connectionsOf(sql, user.id, "github");
     expect(row).toMatchObject({ status: "connected", account_id: "octo-1", token_expires_at: null, refresh_token: null, refresh_token_expires_at: null });
     // GitHub's validation interval in the catalog: one day.

@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db, userToken } from "../helpers/stack.ts";
 import {
-  auditRows, authorize, CALLBACK_URL, connect, connectionsOf, followCallback, oauthStart, sha256Hex, stateRow, TEST_APP_URL, uniqueEmail,
+  auditRows, authorize, CALLBACK_URL, connect, connectedProvider, connectionsOf, followCallback, oauthComplete, oauthStart, sha256Hex, stateRow,
+  TEST_APP_URL, uniqueEmail,
 } from "./connect-support.ts";
 
 const sql = db();
@@ -104,7 +105,8 @@ describe("oauth-callback: outcomes with a valid state", () => {
     expect(Object.fromEntries(flow.location!.searchParams)).toEqual({ error: "account_mismatch" });
     expect(await connectionsOf(sql, user.id, "etsy")).toEqual([]);
     const ok = await connect(user.token, "etsy", { account: "expected-shop", emulator: { emulator_account: "expected-shop" } });
-    expect(Object.fromEntries(ok.location!.searchParams)).toEqual({ connected: "etsy" });
+    expect(ok.location!.searchParams.get("provider")).toBe("etsy");
+    expect(connectedProvider(ok)).toBe("etsy");
   });
 
   it("sends a provider error other than a denial back as authorization_failed", async () => {
@@ -142,7 +144,8 @@ describe("oauth-callback: Shopify", () => {
 
     const { response, location } = await followCallback(genuine);
     expect(response.status).toBe(302);
-    expect(location!.searchParams.get("connected")).toBe("shopify");
+    expect(location!.searchParams.get("provider")).toBe("shopify");
+    expect((await oauthComplete(user.token, location!.searchParams.get("connect"))).status).toBe(200);
     const [row] = await connectionsOf(sql, user.id, "shopify");
     expect(row).toMatchObject({ account_id: `${shop}.myshopify.com`, metadata: { shop: `${shop}.myshopify.com` } });
   });

@@ -1,7 +1,8 @@
 import type { ConnectionRow } from "../../packages/shared/src/engine/connection-store.ts";
 /**
  * Shared steps of the connect-* and disconnect* integration tests: the real connect flow through the
- * functions and the provider emulator (oauth-start → emulator authorize → oauth-callback → redirect_to),
+ * functions and the provider emulator (oauth-start → emulator authorize → oauth-callback → redirect_to with
+ * `connect` → oauth-complete with the user's JWT),
  * and readers for what ends up in the database.
  */
 import { createHash } from "node:crypto";
@@ -40,6 +41,11 @@ export interface ConnectOptions {
   emulator?: Record<string, string>;
   /** Rewrites the callback URL before it is followed (tampering tests). */
   tamper?: (callback: URL) => void;
+  /**
+   * Who calls oauth-complete with the `connect` id the callback returned: the starting user (default), another
+   * user's JWT, or nobody (`false`: the grant stays parked).
+   */
+  completeWith?: string | false;
 }
 
 export interface ConnectRun {
@@ -50,6 +56,22 @@ export interface ConnectRun {
   response: Response;
   /** The callback's Location, when it redirected. */
   location: URL | null;
+  /** The `connect` id the callback appended to redirect_to (the grant is parked under it), if any. */
+  connectId: string | null;
+  /** oauth-complete's answer, when it was called. */
+  completion: { status: number; body: Record<string, any> } | null;
+}
+
+/** oauth-complete with a user's JWT. */
+export async function oauthComplete(token: string, connect: unknown): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await postJson("oauth-complete", token, { connect });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+/** The provider a flow connected (oauth-complete's 200 body), or what went wrong instead. */
+export function connectedProvider(flow: ConnectRun): string {
+  if (flow.completion?.status === 200) return flow.completion.body.provider as string;
+  return `not connected: ${flow.location?.search ?? flow.response.status} ${JSON.stringify(flow.completion?.body ?? null)}`;
 }
 
 /** oauth-start with the user's JWT; returns the parsed 200 body or throws with the error body. */
@@ -89,7 +111,12 @@ export async function connect(token: string, provider: string, options: ConnectO
   const callbackUrl = await authorize(authorizeUrl, options.emulator);
   options.tamper?.(callbackUrl);
   const { response, location } = await followCallback(callbackUrl);
-  return { authorizeUrl, expiresAt: started.expires_at, state: authorizeUrl.searchParams.get("state")!, callbackUrl, response, location };
+  const connectId = location?.searchParams.get("connect") ?? null;
+  const completer = options.completeWith ?? token;
+  const completion = connectId !== null && completer !== false ? await oauthComplete(completer, connectId) : null;
+  return {
+    authorizeUrl, expiresAt: started.expires_at, state: authorizeUrl.searchParams.get("state")!, callbackUrl, response, location, connectId, completion,
+  };
 }
 
 import { functionKeyRing } from "../helpers/connections.ts";

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db, userToken } from "../helpers/stack.ts";
-import { auditRows, connect, connectionsOf, decryptTokens, emulatorControl, postJson, uniqueEmail } from "./connect-support.ts";
+import { auditRows, connect, connectedProvider, connectionsOf, decryptTokens, emulatorControl, postJson, uniqueEmail } from "./connect-support.ts";
 
 const sql = db();
 let alice: { id: string; token: string };
@@ -24,7 +24,7 @@ const revokeRequests = async (provider: string) =>
 
 async function connected(user: { id: string; token: string }, provider: string, account: string, extra: Parameters<typeof connect>[2] = {}) {
   const flow = await connect(user.token, provider, { emulator: { emulator_account: account }, ...extra });
-  expect(flow.location!.searchParams.get("connected")).toBe(provider);
+  expect(connectedProvider(flow)).toBe(provider);
   const row = (await connectionsOf(sql, user.id, provider)).find((r) => r.account_id === (provider === "shopify" ? `${extra.shop}.myshopify.com` : account))!;
   return { row, tokens: await decryptTokens(row) };
 }

@@ -3,11 +3,15 @@ import { invalidCallbackResponse, redirectResponse } from "./callback-response.t
 
 describe("callback responses", () => {
   it("redirects with the result added to the existing query, fragment kept", () => {
-    const res = redirectResponse("http://localhost:3000/done?tab=a%20b&connected=old#top", { connected: "spotify" });
+    const res = redirectResponse("http://localhost:3000/done?tab=a%20b&connected=old&error=stale&provider=x#top", {
+      connect: "id",
+      provider: "spotify",
+    });
     expect(res.status).toBe(302);
     const location = new URL(res.headers.get("location")!);
     expect(location.searchParams.get("tab")).toBe("a b");
-    expect(location.searchParams.getAll("connected")).toEqual(["spotify"]);
+    expect([...location.searchParams.keys()]).toEqual(["tab", "connect", "provider"]);
+    expect(location.searchParams.getAll("provider")).toEqual(["spotify"]);
     expect(location.hash).toBe("#top");
     expect(res.headers.get("referrer-policy")).toBe("no-referrer");
   });

@@ -38,15 +38,20 @@ const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
 };
 
+/** The query parameters oauth-callback owns on `redirect_to`: any the app put there are replaced. */
+export const CALLBACK_RESULT_PARAMS = ["connect", "provider", "error", "connected"] as const;
+
 /**
- * A 302 to the stored (allow-listed) `redirect_to` with `params` set in its query; the rest of its query and
- * its fragment are kept. `Referrer-Policy: no-referrer` keeps the callback URL (code, state) out of the next
+ * A 302 to the stored (allow-listed) `redirect_to` with `params` set in its query (after removing every one
+ * of {@link CALLBACK_RESULT_PARAMS}, so a stale `error` never sits beside a fresh `connect`); the rest of its
+ * query and its fragment are kept. `Referrer-Policy: no-referrer` keeps the callback URL (code, state) out of the next
  * request's `Referer`.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.2.4
  */
 export function redirectResponse(redirectTo: string, params: Readonly<Record<string, string>>): Response {
   const url = new URL(redirectTo);
+  for (const name of CALLBACK_RESULT_PARAMS) url.searchParams.delete(name);
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
   return new Response(null, { status: 302, headers: { location: url.href, ...SECURITY_HEADERS } });
 }

@@ -1,6 +1,5 @@
 import type { Sql } from "../db/create-sql.ts";
 import { decryptForRow } from "../db/connection-tokens.ts";
-import { keepAliveDaysFromEnv } from "../engine/keepalive.ts";
 import { userRef } from "../http/logger.ts";
 import { parseAuthorizationCallback, type AuthorizationCallback } from "../oauth/authorization-callback.ts";
 import { CallbackError } from "../oauth/callback-error.ts";
@@ -14,7 +13,8 @@ import { invalidCallbackResponse, redirectResponse, type ConnectErrorCode } from
 import { callbackUrlOf, type ConnectDeps } from "./connect-deps.ts";
 import { connectionMetadata } from "./connection-metadata.ts";
 import { isWellFormedState, OAUTH_STATES_TABLE, stateHashHex } from "./oauth-state.ts";
-import { saveConnection } from "./save-connection.ts";
+import { connectIdRef } from "./parked-grant.ts";
+import { parkGrant } from "./park-grant.ts";
 
 interface StateRow {
   id: string;
@@ -30,7 +30,7 @@ interface StateRow {
 const SINGLE_VALUED = ["state", "code", "hmac", "shop", "error", "realmId", "domain_prefix"];
 
 /**
- * oauth-callback: where the provider sends the user's browser back (RFC 6749 4.1.2).
+ * oauth-callback (first phase of connecting): where the provider sends the user's browser back (RFC 6749 4.1.2).
  *
  * 1. A Shopify `hmac` is verified first (with Shopify's client secret, constant time); a code-bearing Shopify
  *    callback without a valid one is refused before the state is spent or anything is exchanged.
@@ -39,9 +39,12 @@ const SINGLE_VALUED = ["state", "code", "hmac", "shop", "error", "realmId", "dom
  * 3. From here the stored `redirect_to` is trusted: a provider error (`access_denied`) or any failure returns
  *    there with `?error=<code>` ({@link ConnectErrorCode}); nothing is stored.
  * 4. The code is exchanged with the stored PKCE verifier and the same `redirect_uri`; the account id is read
- *    where the catalog says (callback `realmId`/`domain_prefix`, the Shopify shop, or an identity API call);
- *    the tokens are stored encrypted ({@link saveConnection}); the connection is audited (`connect`).
- * 5. 302 to `redirect_to` with `?connected=<provider>`.
+ *    where the catalog says (callback `realmId`/`domain_prefix`, the Shopify shop, or an identity API call).
+ * 5. The grant is parked, not stored ({@link parkGrant}: encrypted, 10 minutes, single use), and the browser
+ *    goes to `redirect_to` with `?connect=<id>&provider=<provider>`. The state binds the user who started,
+ *    not the browser that finishes (RFC 9700 4.7.1): whoever opens a forwarded authorization URL lands here
+ *    with their own consent, so only oauth-complete, called with the starting user's JWT, makes it a
+ *    connection ({@link claimConnection}).
  *
  * Codes, states and tokens never reach a log line or a redirect.
  *
@@ -135,26 +138,23 @@ export async function completeAuthorization(deps: ConnectDeps, request: Request)
     if (accountId.length === 0 || accountId.length > 255) return await fail("identity_failed", { reason: "account_id_length" });
     if (row.account_id !== "" && row.account_id !== accountId) return await fail("account_mismatch");
 
-    const saved = await saveConnection(deps.sql, await deps.keyRing(), {
+    // Not stored yet: the browser that finished the consent may not be the one of the user who started
+    // (a forwarded authorization URL). The page at redirect_to claims the grant with its user's JWT.
+    const parked = await parkGrant(deps.sql, await deps.keyRing(), {
       userId: row.user_id,
-      provider,
+      provider: provider.id,
       accountId,
       tokens,
       metadata: connectionMetadata(provider.id, accountId),
-      now: new Date(),
-      keepAliveDays: keepAliveDaysFromEnv(deps.env),
     });
-    await audit(deps.sql, row, "success", undefined, undefined, Date.now() - started, saved.id).catch(() => {
-      deps.logger.warn("audit_failed", { provider: provider.id, action: "connect" });
-    });
-    deps.logger.info("connected", {
+    deps.logger.info("grant_parked", {
       provider: provider.id,
       user: await userRef(row.user_id),
-      reconnected: saved.reconnected,
+      connect: await connectIdRef(parked.connectId),
       refreshable: tokens.refreshToken !== undefined,
       duration_ms: Date.now() - started,
     });
-    return redirectResponse(row.redirect_to, { connected: provider.id });
+    return redirectResponse(row.redirect_to, { connect: parked.connectId, provider: provider.id });
   } catch (error) {
     deps.logger.error("connect_error", { provider: row.provider, error: (error as Error)?.name ?? typeof error });
     return await fail("server_error");

@@ -12,6 +12,7 @@ export const API_ERROR_STATUS = {
   provider_unavailable: 503,
   method_not_allowed: 405,
   payload_too_large: 413,
+  forbidden: 403,
   internal: 500,
 } as const;
 
