@@ -35,3 +35,7 @@ alter table public.token_audit_log
 alter table public.oauth_states
   drop constraint oauth_states_provider_check,
   add constraint oauth_states_provider_check check (public.is_provider_id(provider));
+
+alter table public.oauth_parked_grants
+  drop constraint oauth_parked_grants_provider_check,
+  add constraint oauth_parked_grants_provider_check check (public.is_provider_id(provider));
