@@ -89,6 +89,19 @@ describe("get-token and a failing connection's backoff", () => {
     expect((await emulator.stats("reddit")).refresh).toBe(1);
   });
 
+  it("Retry-After: 0 still holds the connection for a few seconds: no second provider call right away", async () => {
+    await seedConnection(sql, { userId: user.id, provider: "twitch", account: "bo-zero", expiresIn: -30 });
+    await emulator.fault({ provider: "twitch", mode: "rate_limit", retry_after: 0 });
+    const answers = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await getToken("twitch");
+      answers.push({ status: res.status, retryAfter: Number(res.headers.get("retry-after")) });
+      await res.text();
+    }
+    expect(answers.every((a) => a.status === 503 && a.retryAfter >= 1)).toBe(true);
+    expect((await emulator.stats("twitch")).refresh).toBe(1);
+  });
+
   it("a valid token inside the refresh window is still served while the connection backs off, without a provider call", async () => {
     const seeded = await seedConnection(sql, { userId: user.id, provider: "spotify", account: "bo-valid", expiresIn: 40 });
     await sql`update public.platform_connections set consecutive_failures = 1, last_sync_status = 'transient',

@@ -106,7 +106,10 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
       case "reauth_required":
         return needsReauth();
       case "rate_limited":
-        return unavailable(outcome.retryAfterMs ?? 60_000, "the provider is rate limiting token refreshes");
+        return unavailable(
+          outcome.retryAt ? outcome.retryAt.getTime() - nowOf(deps).getTime() : (outcome.retryAfterMs ?? 60_000),
+          "the provider is rate limiting token refreshes",
+        );
       case "client_misconfigured":
       case "not_configured":
         return unavailable(900_000, "the provider rejected this service's client credentials");

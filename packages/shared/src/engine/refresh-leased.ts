@@ -15,7 +15,7 @@ import { MISCONFIGURED_PAUSE_MS, TRANSITIONS } from "./transitions.ts";
 
 /** Retry backoff of a failing connection: full jitter, 30 s base, capped at one hour. */
 export const RETRY_BACKOFF = { baseMs: 30_000, capMs: 3_600_000 } as const;
-/** The shortest wait before a failing connection is tried again, whatever the jitter drew. */
+/** The shortest wait before a failing connection is tried again, whatever the jitter or the provider said. */
 export const MIN_RETRY_MS = 5_000;
 /** Time kept free at the end of a lease: the save effort stops this long before the lease would lapse. */
 const LEASE_MARGIN_MS = 5_000;
@@ -247,7 +247,8 @@ async function recordProviderFailure(
   }
   const transition = TRANSITIONS[err.code];
   let retryAt: Date | null = null;
-  if (transition.retry === "retry_after") retryAt = new Date(now.getTime() + (err.retryAfterMs ?? 60_000));
+  // A `Retry-After: 0` (or a past date) must not make the row due again at once: the same floor as a backoff.
+  if (transition.retry === "retry_after") retryAt = new Date(now.getTime() + Math.max(MIN_RETRY_MS, err.retryAfterMs ?? 60_000));
   if (transition.retry === "backoff") {
     retryAt = new Date(now.getTime() + Math.max(MIN_RETRY_MS, backoffDelay(Math.min(row.consecutive_failures, 20), RETRY_BACKOFF)));
   }

@@ -16,10 +16,10 @@ describe("logger", () => {
   it("keeps error codes under code-named fields, and redacts codes that are credentials", () => {
     const out = redact({
       code: "reauth_required", error_code: "rate_limited", nested: { code: "transient" },
-      auth_code: "abcdef", authorization_code: "ghijkl", device_code: "mnopqr", user_code: "stuvwx",
+      auth_code: "abcdef", authorization_code: "ghijkl", device_code: "mnopqr", user_code: "stuvwx", oauth_code: "abc", authcode: "xyz",
     }) as Record<string, unknown>;
     expect(out).toMatchObject({ code: "reauth_required", error_code: "rate_limited", nested: { code: "transient" } });
-    for (const k of ["auth_code", "authorization_code", "device_code", "user_code"]) expect(out[k]).toBe("[redacted]");
+    for (const k of ["auth_code", "authorization_code", "device_code", "user_code", "oauth_code", "authcode"]) expect(out[k]).toBe("[redacted]");
   });
 
   it("redacts an authorization code logged under `code` (it does not look like an error code)", () => {

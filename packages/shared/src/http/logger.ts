@@ -13,7 +13,8 @@ const SECRET_KEY = /token|secret|authorization|apikey|password|verifier|code$|^c
  * Names that are always credentials stay redacted whatever the value.
  */
 const ERROR_CODE_KEY = /^(?:[a-z]+_)*code$/i;
-const ALWAYS_SECRET_CODE_KEY = /(?:^|_)(?:auth|authorization|device|user|verification|one_time|otp|recovery|invite)_?code$/i;
+const ALWAYS_SECRET_CODE_KEY =
+  /(?:^|_)(?:auth|oauth|authorization|grant|device|user|verification|confirmation|one_time|otp|recovery|reset|invite|login|pairing|sms|email)_?code$/i;
 const ERROR_CODE_VALUE = /^[a-z]+(?:_[a-z]+)*$/;
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const LONG_OPAQUE = /\b[A-Za-z0-9_\-.~+/]{32,}={0,2}/g;
