@@ -127,6 +127,22 @@ describe("supabase functions deploy --use-api", () => {
     expect(withoutMap.output).toMatch(/Import "(jose|postgres|oauth4webapi)" not a dependency/);
   }, 120_000);
 
+  it("without --use-api and without Docker, the CLI falls back to the same upload, import map included", async () => {
+    const before = api.deployments.length;
+    const single = await runSupabaseCli(
+      ["functions", "deploy", "get-token", `--remote=${PROJECT_REF}`, "--yes", "--profile", join(tmp, "profile.yaml")],
+      { env: { SUPABASE_ACCESS_TOKEN: ACCESS_TOKEN }, timeoutMs: 90_000 },
+    );
+    expect(single.code, `${single.stdout}\n${single.stderr}`).toBe(0);
+    expect(single.stderr).toContain("Docker is not running");
+    expect(api.unexpected).toEqual([]);
+    const d = api.deployments.slice(before);
+    expect(d.map((x) => [x.slug, x.bundleOnly])).toEqual([["get-token", false]]);
+    expect(d[0]!.metadata.import_map_path).toBe(IMPORT_MAP);
+    const first = api.deployments.find((x) => x.slug === "get-token")!;
+    expect([...d[0]!.files.keys()].sort()).toEqual([...first.files.keys()].sort());
+  }, 120_000);
+
   it("`supabase secrets set --env-file` (the README's recipe) sends every variable of the file", async () => {
     const envFile = join(tmp, "functions.env");
     writeFileSync(envFile, [

@@ -170,6 +170,27 @@ describe("stand-ins", () => {
     expect(counts).toEqual({ queued: 0, answered: 0 });
   });
 
+  it("a request that cannot be sent gets an error row, and the worker carries on with the others", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const refusedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/`;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const before = received.length;
+    const ids = (await sql<{ id: string }[]>`
+      select net.http_post(url := 'not a url') as id
+      union all select net.http_get(url := 'ftp://127.0.0.1/file')
+      union all select net.http_post(url := ${refusedUrl})
+      union all select net.http_post(url := ${url}, headers := ${sql.json({ "X-Bad": "line\r\nInjected: yes" })}::jsonb)
+      union all select net.http_post(url := ${url}, body := '{"n":"still-sent"}'::jsonb)`).map((r) => r.id);
+    const rows = await Promise.all(ids.map((id) => responseOf(id)));
+    for (const row of rows.slice(0, 4)) {
+      expect(row).toMatchObject({ status_code: null, timed_out: false });
+      expect(row.error_msg).toEqual(expect.any(String));
+    }
+    expect(rows[4]).toMatchObject({ status_code: 201 });
+    expect(received.slice(before).map((r) => JSON.parse(r.body))).toEqual([{ n: "still-sent" }]);
+  });
+
   it("net.http_post records a timeout instead of hanging", async () => {
     const slow = http.createServer(() => { /* never answers */ });
     await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
