@@ -65,10 +65,10 @@ const SINGLE_VALUED = ["state", "code", "hmac", "shop", "error", "realmId", "dom
 export async function completeAuthorization(deps: ConnectDeps, request: Request): Promise<Response> {
   const params = new URL(request.url).searchParams;
   for (const name of SINGLE_VALUED) {
-    if (params.getAll(name).length > 1) return invalidCallbackResponse(request, `"${name}" must appear at most once`);
+    if (params.getAll(name).length > 1) return invalidCallbackResponse(request, `"${name}" must appear at most once`, deps.config.errorPageUrl);
   }
   const state = params.get("state");
-  if (!isWellFormedState(state)) return invalidCallbackResponse(request, '"state" is missing or malformed');
+  if (!isWellFormedState(state)) return invalidCallbackResponse(request, '"state" is missing or malformed', deps.config.errorPageUrl);
 
   let hmacValid: boolean | undefined;
   if (params.has("hmac")) {
@@ -80,16 +80,16 @@ export async function completeAuthorization(deps: ConnectDeps, request: Request)
   const [pending] = await deps.sql<{ provider: string }[]>`
     select provider from public.oauth_states
     where state_hash = decode(${hash}, 'hex') and used_at is null and expires_at > now()`;
-  if (pending === undefined) return invalidCallbackResponse(request, '"state" is unknown, expired or already used');
+  if (pending === undefined) return invalidCallbackResponse(request, '"state" is unknown, expired or already used', deps.config.errorPageUrl);
   if (pending.provider === "shopify" && params.has("code") && hmacValid !== true) {
     deps.logger.warn("callback_refused", { provider: "shopify", reason: hmacValid === undefined ? "hmac_missing" : "hmac_invalid" });
-    return invalidCallbackResponse(request, 'the callback\'s "hmac" is missing or does not verify');
+    return invalidCallbackResponse(request, 'the callback\'s "hmac" is missing or does not verify', deps.config.errorPageUrl);
   }
 
   const [row] = await deps.sql<StateRow[]>`
     select id, user_id, provider, code_verifier, redirect_to, scopes, account_id, metadata
     from public.consume_oauth_state(decode(${hash}, 'hex'))`;
-  if (row === undefined) return invalidCallbackResponse(request, '"state" is unknown, expired or already used');
+  if (row === undefined) return invalidCallbackResponse(request, '"state" is unknown, expired or already used', deps.config.errorPageUrl);
 
   const started = Date.now();
   const fail = async (code: ConnectErrorCode, detail: { status?: number | undefined; reason?: string | undefined } = {}) => {
