@@ -16,6 +16,8 @@ const DEBIAN = [
   ["postgresql-15-pgtap", "/usr/share/postgresql/15/extension/pgtap.control"],
   ["postgresql-plpython3-15", "/usr/lib/postgresql/15/lib/plpython3.so"],
   ["libtap-parser-sourcehandler-pgtap-perl", "/usr/bin/pg_prove"],
+  // The browser test (tests/integration/connect-browser.test.ts) drives Debian's chromium.
+  ["chromium", "/usr/bin/chromium"],
 ];
 
 const missing = DEBIAN.filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);
