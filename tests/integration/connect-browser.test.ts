@@ -188,6 +188,23 @@ describe("the browser client in chromium, on another origin", () => {
     await page.browserContext().close();
   });
 
+  it("every function answers the browser's preflight with the headers supabase-js sends, and exposes Retry-After", async () => {
+    for (const name of ["oauth-start", "oauth-complete", "get-token", "connections", "disconnect", "oauth-callback"]) {
+      const res = await fetch(`${API_URL}/functions/v1/${name}`, {
+        method: "OPTIONS",
+        headers: {
+          origin: APP, "access-control-request-method": name === "connections" ? "GET" : "POST",
+          "access-control-request-headers": "authorization,apikey,content-type,x-client-info",
+        },
+      });
+      expect({ name, ok: res.status >= 200 && res.status < 300 }).toEqual({ name, ok: true });
+      expect(res.headers.get("access-control-allow-origin")).toBe("*");
+      const allowed = (res.headers.get("access-control-allow-headers") ?? "").split(/,\s*/);
+      for (const h of ["authorization", "apikey", "content-type", "x-client-info"]) expect(allowed).toContain(h);
+      expect(res.headers.get("access-control-expose-headers")).toContain("retry-after");
+    }
+  });
+
   it("a denied consent comes back as a typed error and the address bar is cleaned", async () => {
     const started = await oauthStart(alice.token, { provider: "github", redirect_to: `${APP}/app/connected#section` });
     const denied = new URL(started.authorize_url);
