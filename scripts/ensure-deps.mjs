@@ -15,6 +15,8 @@ const DEBIAN = [
   ["postgresql-15-cron", "/usr/lib/postgresql/15/lib/pg_cron.so"],
   ["postgresql-15-pgtap", "/usr/share/postgresql/15/extension/pgtap.control"],
   ["libtap-parser-sourcehandler-pgtap-perl", "/usr/bin/pg_prove"],
+  // The browser test (tests/integration/connect-browser.test.ts) drives Debian's chromium.
+  ["chromium", "/usr/bin/chromium"],
 ];
 
 const missing = DEBIAN.filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);

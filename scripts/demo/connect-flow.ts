@@ -39,9 +39,11 @@ export async function connectThroughBrowserFlow(
   if (connect === null) {
     return { ok: false, location: url.href, outcome: `error=${url.searchParams.get("error")}` };
   }
-  url.searchParams.set("connect", `${connect.slice(0, 6)}…`);
+  url.searchParams.delete("connect");
+  url.searchParams.delete("provider");
+  const shown = `${url.origin}${url.pathname}${url.search === "" ? "?" : `${url.search}&`}connect=${connect.slice(0, 6)}…&provider=${provider}`;
   const complete = await fetch(`${functionsUrl}/oauth-complete`, { method: "POST", headers, body: JSON.stringify({ connect }) });
   const body = (await complete.json()) as { provider?: string; account?: string; error?: { code: string } };
-  if (complete.status !== 200) return { ok: false, location: url.href, outcome: `error=${body.error?.code ?? complete.status}` };
-  return { ok: body.provider === provider, location: url.href, outcome: `connected=${body.provider} (${body.account})` };
+  if (complete.status !== 200) return { ok: false, location: shown, outcome: `error=${body.error?.code ?? complete.status}` };
+  return { ok: body.provider === provider, location: shown, outcome: `connected=${body.provider} (${body.account})` };
 }

@@ -1,5 +1,5 @@
 /**
- * How each provider behaves at its token endpoint, written from ../shared/providers.md and kept apart from
+ * How each provider behaves at its token endpoint, written from the providers' own documentation and kept apart from
  * packages/shared's catalog on purpose: the emulator is the other side of the wire, so a mistake in the
  * catalog shows up as a failing test instead of agreeing with itself.
  */

@@ -9,6 +9,7 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { IdentityRegistry } from "./identity.ts";
 import { EMULATED_PROVIDERS, PROFILES, invalidClient, invalidGrant, type Profile } from "./profiles.ts";
 
 export const clientIdOf = (provider: string) => `emulator-${provider}-client`;
@@ -133,6 +134,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (delay) await new Promise((r) => setTimeout(r, delay));
     if (!res.destroyed) send(res, status, body, {}, form);
   }
+  const identity = new IdentityRegistry();
 
   const statsOf = (p: string): ProviderStats => {
     let s = stats.get(p);
@@ -395,6 +397,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return res.end();
     }
     const account = url.searchParams.get("emulator_account") ?? (prefix[0] ? prefix[0] : `${provider}-account-1`);
+    identity.consented(provider, account, url);
     const code = tok("code");
     issuedOf(provider).codes.push(code);
     codes.set(code, {
@@ -442,7 +445,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     for (const a of accessTokens.values()) if (a.provider === provider && a.account === account) a.revoked = true;
   }
 
-  async function apiEndpoint(provider: string, profile: Profile, req: http.IncomingMessage, res: http.ServerResponse, rest: string) {
+  async function apiEndpoint(provider: string, profile: Profile, req: http.IncomingMessage, res: http.ServerResponse, rest: string, prefix: string[] = []) {
     statsOf(provider).api += 1;
     if (await applyFault(provider, "api", res, profile)) return;
     const auth = req.headers.authorization ?? "";
@@ -451,6 +454,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const rec = accessTokens.get(token);
     const valid = rec && rec.provider === provider && !rec.revoked && rec.expiresAt > Date.now();
     if (!valid) return send(res, /applications\//.test(rest) ? 404 : 401, { error: "invalid_token", message: "Invalid access token" });
+    const known = identity.answer(provider, rec.account, rest, prefix);
+    if (known) return send(res, known.status, known.body);
     if (/connections$/.test(rest)) return send(res, 200, [{ id: rec.account, tenantId: rec.account, tenantType: "ORGANISATION" }]);
     // Every provider's identity field in one body: Discord /oauth2/@me `user.id`, X /users/me `data.id`,
     // Dropbox /users/get_current_account `account_id`.
@@ -466,7 +471,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       case "POST /reset":
         refreshTokens = new Map(); accessTokens = new Map(); codes = new Map(); faults = []; stats = new Map();
         ttl.clear(); latency.clear(); overrides.clear(); revokeTokenOnly.clear(); defaultTtl = opts.accessTokenTtl ?? 3600;
-        requests = new Map(); issued = new Map(); nonExpiring.clear();
+        requests = new Map(); issued = new Map(); nonExpiring.clear(); identity.reset();
         for (const r of held) r.destroy();
         held.clear();
         return send(res, 200, { ok: true });
@@ -570,7 +575,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         case "authorize": return authorizeEndpoint(provider, profile, url, prefix, res);
         case "token": return await tokenEndpoint(provider, profile, req, res);
         case "revoke": return await revokeEndpoint(provider, req, res, profile);
-        case "api": return await apiEndpoint(provider, profile, req, res, segments.slice(i + 1).join("/"));
+        case "api": return await apiEndpoint(provider, profile, req, res, segments.slice(i + 1).join("/"), prefix);
       }
     } catch {
       if (!res.headersSent) send(res, 400, { error: "invalid_request", error_description: "malformed request" });

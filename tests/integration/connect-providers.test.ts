@@ -32,7 +32,7 @@ function plan(provider: string): { options: Parameters<typeof connect>[2]; accou
   }
   const account = `${provider.replace(/_/g, "-")}-${run}`;
   const metadata: Record<string, string> =
-    provider === "quickbooks" ? { realmId: account } : provider === "lightspeed" ? { domain_prefix: account } : provider === "xero" ? { tenant: account } : {};
+    provider === "quickbooks" ? { realmId: account } : provider === "lightspeed" ? { domain_prefix: account } : provider === "xero" ? { tenant: account, tenants: account } : {};
   return { options: { emulator: { emulator_account: account } }, account, metadata };
 }
 

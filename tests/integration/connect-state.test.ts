@@ -39,7 +39,8 @@ describe("oauth-callback: the state", () => {
     url.searchParams.set("state", forgedState());
     expect(await expectRefused(url)).toBe('"state" is unknown, expired or already used');
     const page = await expectRefused(url, "text/html");
-    expect(page).toContain("<h1>");
+    expect(page).toContain("This connection link cannot be used");
+    expect(page).toContain('Reason: "state" is unknown, expired or already used.');
   });
 
   it("refuses a missing, malformed or repeated state", async () => {

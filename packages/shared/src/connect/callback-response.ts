@@ -58,20 +58,53 @@ export function redirectResponse(redirectTo: string, params: Readonly<Record<str
 
 /**
  * The answer to a callback that has no trusted place to return to (unknown, expired or reused `state`; a
- * Shopify `hmac` that does not verify): a 400 with a short page for browsers and the contract's JSON error
- * otherwise. Never a redirect, so the callback cannot be turned into an open redirector.
+ * Shopify `hmac` that does not verify). Never a redirect to anything the request names, so the callback cannot
+ * be turned into an open redirector:
+ *
+ * - With `OAUTH_ERROR_URL` configured, a browser (`Accept: text/html`) is sent there with
+ *   `?error=callback_invalid`: the operator's own page, on the app's domain, explains and offers to start again.
+ * - Otherwise a browser gets a 400 page in plain text. Hosted Supabase serves `text/html` from a function's
+ *   GET as `text/plain` unless the project has a custom domain, so the page is written to read well as text.
+ * - Any other caller gets the contract's JSON error.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.11
  */
-export function invalidCallbackResponse(request: Request, message: string): Response {
+export function invalidCallbackResponse(request: Request, message: string, errorPageUrl?: string): Response {
   if (!(request.headers.get("accept") ?? "").includes("text/html")) {
     return json({ error: { code: "invalid_request", message } }, 400, SECURITY_HEADERS);
   }
-  const escaped = message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Connection failed</title></head>` +
-    `<body><h1>This connection link cannot be used</h1><p>${escaped}</p><p>Go back to the app and start connecting again.</p></body></html>`;
+  if (errorPageUrl !== undefined) return redirectResponse(errorPageUrl, { error: "callback_invalid" });
+  const page = [
+    "This connection link cannot be used",
+    "",
+    `Reason: ${message.replace(/[^\x20-\x7e]/g, "?")}.`,
+    "",
+    "Nothing was connected. Go back to the app and start connecting again;",
+    "a connection link works once, within 10 minutes.",
+    "",
+  ].join("\n");
   return new Response(page, {
     status: 400,
-    headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'none'", ...SECURITY_HEADERS },
+    headers: { "content-type": "text/plain; charset=utf-8", "content-security-policy": "default-src 'none'", ...SECURITY_HEADERS },
   });
+}
+
+/**
+ * Reads `OAUTH_ERROR_URL`: an absolute http(s) URL without user info or fragment, or undefined (unset or
+ * malformed: the plain-text page is used then).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.11
+ */
+export function parseErrorPageUrl(value: string | undefined): { url: string | undefined; invalid: boolean } {
+  const raw = value?.trim() ?? "";
+  if (raw === "") return { url: undefined, invalid: false };
+  try {
+    const url = new URL(raw);
+    if ((url.protocol !== "https:" && url.protocol !== "http:") || url.username !== "" || url.password !== "" || url.hash !== "") {
+      return { url: undefined, invalid: true };
+    }
+    return { url: url.href, invalid: false };
+  } catch {
+    return { url: undefined, invalid: true };
+  }
 }

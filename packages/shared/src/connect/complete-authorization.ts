@@ -4,7 +4,12 @@ import { userRef } from "../http/logger.ts";
 import { parseAuthorizationCallback, type AuthorizationCallback } from "../oauth/authorization-callback.ts";
 import { CallbackError } from "../oauth/callback-error.ts";
 import { ProviderError } from "../oauth/provider-error.ts";
-import { exchangeCode, resolveAccountId } from "../oauth/token-client.ts";
+import { exchangeCode, resolveAccountId, revokeTokens } from "../oauth/token-client.ts";
+import {
+  buildAccountConfirmationRequest, buildIdentityRequest, parseAccountConfirmation, parseIdentityResponse, xeroTenantIds,
+} from "../oauth/account-identity.ts";
+import { readResponseBody } from "../oauth/response-body.ts";
+import { sendProviderRequest } from "../oauth/send-provider-request.ts";
 import type { TokenSet } from "../oauth/token-set.ts";
 import { isProviderId, type ProviderId } from "../providers/provider-ids.ts";
 import { tryResolveProvider } from "../providers/resolve-provider.ts";
@@ -39,7 +44,11 @@ const SINGLE_VALUED = ["state", "code", "hmac", "shop", "error", "realmId", "dom
  * 3. From here the stored `redirect_to` is trusted: a provider error (`access_denied`) or any failure returns
  *    there with `?error=<code>` ({@link ConnectErrorCode}); nothing is stored.
  * 4. The code is exchanged with the stored PKCE verifier and the same `redirect_uri`; the account id is read
- *    where the catalog says (callback `realmId`/`domain_prefix`, the Shopify shop, or an identity API call).
+ *    where the catalog says (callback `realmId`/`domain_prefix`, the Shopify shop, or an identity API call);
+ *    the unsigned `realmId` and `domain_prefix` are confirmed with the new token (QuickBooks companyinfo,
+ *    Lightspeed retailer), a mismatch is `account_mismatch`. Xero: one connection per grant, for the tenant
+ *    oauth-start named or the first listed, with every tenant the token reaches in `metadata.tenants`. A grant
+ *    refused after the exchange is revoked at once.
  * 5. The grant is parked, not stored ({@link parkGrant}: encrypted, 10 minutes, single use), and the browser
  *    goes to `redirect_to` with `?connect=<id>&provider=<provider>`. The state binds the user who started,
  *    not the browser that finishes (RFC 9700 4.7.1): whoever opens a forwarded authorization URL lands here
@@ -56,10 +65,10 @@ const SINGLE_VALUED = ["state", "code", "hmac", "shop", "error", "realmId", "dom
 export async function completeAuthorization(deps: ConnectDeps, request: Request): Promise<Response> {
   const params = new URL(request.url).searchParams;
   for (const name of SINGLE_VALUED) {
-    if (params.getAll(name).length > 1) return invalidCallbackResponse(request, `"${name}" must appear at most once`);
+    if (params.getAll(name).length > 1) return invalidCallbackResponse(request, `"${name}" must appear at most once`, deps.config.errorPageUrl);
   }
   const state = params.get("state");
-  if (!isWellFormedState(state)) return invalidCallbackResponse(request, '"state" is missing or malformed');
+  if (!isWellFormedState(state)) return invalidCallbackResponse(request, '"state" is missing or malformed', deps.config.errorPageUrl);
 
   let hmacValid: boolean | undefined;
   if (params.has("hmac")) {
@@ -71,16 +80,16 @@ export async function completeAuthorization(deps: ConnectDeps, request: Request)
   const [pending] = await deps.sql<{ provider: string }[]>`
     select provider from public.oauth_states
     where state_hash = decode(${hash}, 'hex') and used_at is null and expires_at > now()`;
-  if (pending === undefined) return invalidCallbackResponse(request, '"state" is unknown, expired or already used');
+  if (pending === undefined) return invalidCallbackResponse(request, '"state" is unknown, expired or already used', deps.config.errorPageUrl);
   if (pending.provider === "shopify" && params.has("code") && hmacValid !== true) {
     deps.logger.warn("callback_refused", { provider: "shopify", reason: hmacValid === undefined ? "hmac_missing" : "hmac_invalid" });
-    return invalidCallbackResponse(request, 'the callback\'s "hmac" is missing or does not verify');
+    return invalidCallbackResponse(request, 'the callback\'s "hmac" is missing or does not verify', deps.config.errorPageUrl);
   }
 
   const [row] = await deps.sql<StateRow[]>`
     select id, user_id, provider, code_verifier, redirect_to, scopes, account_id, metadata
     from public.consume_oauth_state(decode(${hash}, 'hex'))`;
-  if (row === undefined) return invalidCallbackResponse(request, '"state" is unknown, expired or already used');
+  if (row === undefined) return invalidCallbackResponse(request, '"state" is unknown, expired or already used', deps.config.errorPageUrl);
 
   const started = Date.now();
   const fail = async (code: ConnectErrorCode, detail: { status?: number | undefined; reason?: string | undefined } = {}) => {
@@ -126,17 +135,60 @@ export async function completeAuthorization(deps: ConnectDeps, request: Request)
       throw error;
     }
 
+    // From here the grant is live: whatever refuses it also revokes it at the provider.
+    const discard = async (code: ConnectErrorCode, detail: { status?: number | undefined; reason?: string | undefined } = {}) => {
+      // Lightspeed has no revocation call: its tokens are forgotten and lapse.
+      if (provider.definition.revocation === undefined) return await fail(code, detail);
+      await revokeTokens(provider, { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken }, { endpointParams, fetch: deps.fetch })
+        .catch(() => deps.logger.warn("revocation_failed", { provider: provider.id, after: code }));
+      return await fail(code, detail);
+    };
+
     let accountId: string;
+    const extraMetadata: Record<string, string> = {};
     try {
-      accountId = await resolveAccountId(provider, { accessToken: tokens.accessToken, callback: { ...callback, endpointParams } }, { fetch: deps.fetch });
+      if (provider.id === "xero") {
+        // One Xero grant reaches every organisation the user picked; it becomes one connection (one refresh
+        // token must never be refreshed from two rows). Its account is the tenant oauth-start asked for, else
+        // the first Xero lists; metadata.tenants lists them all (the token works for each, by xero-tenant-id).
+        const response = await sendProviderRequest(provider, "identity", buildIdentityRequest(provider, tokens.accessToken), { fetch: deps.fetch });
+        if (!response.ok) await parseIdentityResponse(provider, response, { accessToken: tokens.accessToken });
+        const tenants = xeroTenantIds(provider, (await readResponseBody(response)).fields);
+        if (row.account_id !== "" && !tenants.includes(row.account_id)) return await discard("account_mismatch");
+        accountId = row.account_id !== "" ? row.account_id : tenants[0]!;
+        extraMetadata["tenants"] = tenants.join(",").slice(0, 4000);
+      } else {
+        accountId = await resolveAccountId(provider, { accessToken: tokens.accessToken, callback: { ...callback, endpointParams } }, { fetch: deps.fetch });
+      }
     } catch (error) {
       if (error instanceof ProviderError || error instanceof TypeError) {
-        return await fail("identity_failed", { status: (error as ProviderError).status, reason: (error as ProviderError).code });
+        return await discard("identity_failed", { status: (error as ProviderError).status, reason: (error as ProviderError).code });
       }
       throw error;
     }
-    if (accountId.length === 0 || accountId.length > 255) return await fail("identity_failed", { reason: "account_id_length" });
-    if (row.account_id !== "" && row.account_id !== accountId) return await fail("account_mismatch");
+    if (accountId.length === 0 || accountId.length > 255) return await discard("identity_failed", { reason: "account_id_length" });
+    if (row.account_id !== "" && row.account_id !== accountId) return await discard("account_mismatch");
+
+    // realmId and domain_prefix came as unsigned query parameters: anyone can edit them on the way back.
+    // Confirm them with the new token before they name the connection.
+    let confirmation: Request | undefined;
+    try {
+      confirmation = buildAccountConfirmationRequest(provider, tokens.accessToken, accountId);
+    } catch (error) {
+      if (error instanceof TypeError) return await discard("callback_invalid", { reason: "account_id_form" });
+      throw error;
+    }
+    if (confirmation !== undefined) {
+      try {
+        const response = await sendProviderRequest(provider, "identity", confirmation, { fetch: deps.fetch });
+        if (!(await parseAccountConfirmation(provider, response, accountId, { accessToken: tokens.accessToken }))) {
+          return await discard("account_mismatch", { reason: "not_confirmed" });
+        }
+      } catch (error) {
+        if (error instanceof ProviderError) return await discard("identity_failed", { status: error.status, reason: error.code });
+        throw error;
+      }
+    }
 
     // Not stored yet: the browser that finished the consent may not be the one of the user who started
     // (a forwarded authorization URL). The page at redirect_to claims the grant with its user's JWT.
@@ -145,7 +197,7 @@ export async function completeAuthorization(deps: ConnectDeps, request: Request)
       provider: provider.id,
       accountId,
       tokens,
-      metadata: connectionMetadata(provider.id, accountId),
+      metadata: { ...connectionMetadata(provider.id, accountId), ...extraMetadata },
     });
     deps.logger.info("grant_parked", {
       provider: provider.id,

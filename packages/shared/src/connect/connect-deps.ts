@@ -3,6 +3,7 @@ import type { Sql } from "../db/create-sql.ts";
 import type { Logger } from "../http/logger.ts";
 import type { FetchLike } from "../oauth/send-provider-request.ts";
 import type { ProviderEnv } from "../providers/resolve-provider.ts";
+import { parseErrorPageUrl } from "./callback-response.ts";
 import { oauthCallbackUrl } from "./callback-url.ts";
 import { parseAllowedRedirects, type AllowedRedirect } from "./redirect-allow-list.ts";
 
@@ -16,13 +17,15 @@ export interface ConnectConfig {
   readonly allowedRedirects: readonly AllowedRedirect[];
   /** The provider-facing `redirect_uri`, or the configuration problem that prevents one. */
   readonly callbackUrl: string | TypeError;
+  /** `OAUTH_ERROR_URL`: where a browser goes when the callback has no trusted `redirect_to` (else a text page). */
+  readonly errorPageUrl?: string | undefined;
 }
 
 /**
  * What the connect functions run on: environment, database, key ring, logger, and the fetch used for provider
  * calls (the global one unless a test injects another).
  *
- * @see /work/shared/contract.md
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1
  */
 export interface ConnectDeps {
   readonly env: ProviderEnv;
@@ -48,7 +51,9 @@ export function connectConfig(env: ProviderEnv, logger?: Logger): ConnectConfig 
   } catch (error) {
     callbackUrl = error as TypeError;
   }
-  return { allowedRedirects: allowed, callbackUrl };
+  const errorPage = parseErrorPageUrl(env["OAUTH_ERROR_URL"]);
+  if (errorPage.invalid) logger?.warn("oauth_error_url_invalid", {});
+  return { allowedRedirects: allowed, callbackUrl, errorPageUrl: errorPage.url };
 }
 
 /**

@@ -7,7 +7,7 @@ import { resolveProvider, type ProviderEnv, type ResolvedProvider } from "../pro
  * `unknown_provider` (400) and `provider_not_configured` (400, naming the missing variables, never values).
  *
  * @throws ApiError.
- * @see /work/shared/contract.md
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1
  */
 export function providerForRequest(id: string, env: ProviderEnv): ResolvedProvider {
   try {

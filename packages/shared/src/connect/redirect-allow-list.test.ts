@@ -39,6 +39,13 @@ describe("checkRedirectTo", () => {
     ["a prefix that is not a segment", "https://app.example.com/oauthx"],
     ["dot segments climbing out of the prefix", "https://app.example.com/oauth/../admin"],
     ["encoded dot segments", "https://app.example.com/oauth/%2e%2e/admin"],
+    ["an encoded slash after dots", "https://app.example.com/oauth/..%2fadmin"],
+    ["an upper-case encoded slash", "https://app.example.com/oauth/..%2Fadmin"],
+    ["an encoded backslash", "https://app.example.com/oauth/..%5cadmin"],
+    ["a half-encoded dot segment", "https://app.example.com/oauth/.%2e/admin"],
+    ["a dot segment that stays inside the prefix", "https://app.example.com/oauth/a/../b"],
+    ["a single-dot segment", "https://app.example.com/oauth/./b"],
+    ["a trailing dot-dot", "http://localhost:3000/a/.."],
     ["javascript:", "javascript:alert(1)//https://app.example.com/oauth"],
     ["data:", "data:text/html,<script>alert(1)</script>"],
     ["protocol-relative", "//evil.example/oauth"],
@@ -58,6 +65,11 @@ describe("checkRedirectTo", () => {
     const error = refusal(value);
     expect(error.code).toBe("invalid_request");
     expect(error.message).toMatch(/^"redirect_to" /);
+  });
+
+  it("still accepts dots and encoded characters that are not path tricks", () => {
+    expect(checkRedirectTo("https://app.example.com/oauth/v1.2/done?next=..%2Fx#../y", allowed).pathname).toBe("/oauth/v1.2/done");
+    expect(checkRedirectTo("https://app.example.com/oauth/a%20b/...", allowed).pathname).toBe("/oauth/a%20b/...");
   });
 
   it("refuses everything when nothing is configured", () => {

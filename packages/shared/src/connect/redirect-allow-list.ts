@@ -45,7 +45,8 @@ export function parseAllowedRedirects(value: string | undefined): { allowed: All
  * and path prefix on a segment boundary (`/app` admits `/app` and `/app/done`, not `/apple`), after refusing
  * anything a browser could read differently: control characters, whitespace, backslashes, non-ASCII,
  * user info (`https://app@evil.example`), and every form that is not an absolute `http(s)://host` URL
- * (`javascript:`, `data:`, protocol-relative `//evil.example`, relative paths). A redirect to an address the
+ * (`javascript:`, `data:`, protocol-relative `//evil.example`, relative paths), and paths with dot segments or
+ * encoded slashes, backslashes or dots (`/prefix/..%2Fadmin`), which some servers resolve after the check. A redirect to an address the
  * operator did not list would make the callback an open redirector (RFC 9700 section 4.11).
  *
  * @throws ApiError `invalid_request` naming `"redirect_to"`.
@@ -67,6 +68,13 @@ export function checkRedirectTo(value: string, allowed: readonly AllowedRedirect
   if (url === undefined) throw refuse("must be an absolute http(s) URL");
   if (url.username !== "" || url.password !== "" || /^https?:\/\/[^/?#]*@/i.test(value)) {
     throw refuse("must not contain user information");
+  }
+  // The path as written, before the parser resolves anything: a server or framework that decodes %2F or %5C
+  // into a separator, or %2E into a dot, would route `/prefix/..%2Fadmin` outside the allowed prefix.
+  const rawPath = /^https?:\/\/[^/?#]*([^?#]*)/i.exec(value)?.[1] ?? "";
+  if (/%(2f|5c|2e)/i.test(rawPath)) throw refuse("must not contain encoded slashes, backslashes or dots in its path");
+  if (rawPath.split("/").some((segment) => segment === "." || segment === "..")) {
+    throw refuse("must not contain dot segments (/./ or /../) in its path");
   }
   if (allowed.length === 0) throw refuse("is not allowed: no redirect URL is configured (ALLOWED_REDIRECT_URLS)");
   const match = allowed.some(

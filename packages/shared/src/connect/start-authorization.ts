@@ -14,7 +14,7 @@ import { parseStartRequest, type StartRequest } from "./start-request.ts";
  * What oauth-start answers: the provider URL to send the user's browser to, and when the authorization
  * stops being accepted.
  *
- * @see /work/shared/contract.md
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1
  */
 export interface StartResult {
   readonly authorize_url: string;

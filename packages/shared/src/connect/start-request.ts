@@ -6,7 +6,7 @@ import { MAX_REDIRECT_TO_LENGTH } from "./redirect-allow-list.ts";
  * The body of `POST /functions/v1/oauth-start` after shape checks (contract.md): values are not yet checked
  * against the provider catalog, the environment or the redirect allow-list.
  *
- * @see /work/shared/contract.md
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1
  */
 export interface StartRequest {
   readonly provider: string;

@@ -11,7 +11,9 @@ async function hs256(claims: JWTPayload, secret = SECRET, exp: string | number =
   return new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuedAt().setExpirationTime(exp)
     .sign(new TextEncoder().encode(secret));
 }
-const userClaims = { sub: USER, role: "authenticated", aud: "authenticated" };
+const PROJECT = "https://project-ref.supabase.co";
+const ISS = `${PROJECT}/auth/v1`;
+const userClaims = { sub: USER, role: "authenticated", aud: "authenticated", iss: ISS };
 const req = (auth?: string) => new Request("http://x/fn", { headers: auth ? { authorization: auth } : {} });
 
 async function rejection(p: Promise<unknown>): Promise<ApiError> {
@@ -24,7 +26,8 @@ describe("createAuthenticator", async () => {
   const { privateKey, publicKey } = await generateKeyPair("ES256");
   const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" };
   const authenticate = createAuthenticator({
-    JWT_SECRET: SECRET, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY, SUPABASE_JWKS: JSON.stringify({ keys: [jwk] }),
+    JWT_SECRET: SECRET, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY, SUPABASE_JWKS: JSON.stringify({ keys: [jwk] }), SUPABASE_URL: `${PROJECT}/`,
+    SUPABASE_SECRET_KEYS: JSON.stringify({ default: "sb_secret_abcdefghijklmnopqrstuvwxyz012345" }),
   });
 
   it("accepts an HS256 user token and returns the user id", async () => {
@@ -66,6 +69,43 @@ describe("createAuthenticator", async () => {
     await rejection(authenticate(req(`Bearer ${SERVICE_KEY}`), "user"));
     const user = await hs256(userClaims);
     expect((await rejection(authenticate(req(`Bearer ${user}`), "service"))).message).toMatch(/service role/);
+  });
+
+  it("checks the issuer: SUPABASE_URL's auth server by default, JWT_ISSUER when set", async () => {
+    for (const iss of [undefined, "", "https://evil.example/auth/v1", `${PROJECT}/auth/v1/`, PROJECT, `${ISS}x`]) {
+      const token = await hs256({ ...userClaims, iss });
+      expect((await rejection(authenticate(req(`Bearer ${token}`), "user"))).message).toMatch(/"iss"/);
+    }
+    const custom = createAuthenticator({ JWT_SECRET: SECRET, SUPABASE_URL: "http://kong:8000", JWT_ISSUER: " http://127.0.0.1:54321/auth/v1 , https://auth.example.com/auth/v1" });
+    for (const iss of ["http://127.0.0.1:54321/auth/v1", "https://auth.example.com/auth/v1"]) {
+      expect(await custom(req(`Bearer ${await hs256({ ...userClaims, iss })}`), "user")).toMatchObject({ kind: "user" });
+    }
+    await rejection(custom(req(`Bearer ${await hs256({ ...userClaims, iss: "http://kong:8000/auth/v1" })}`), "user"));
+    const unconfigured = createAuthenticator({ JWT_SECRET: SECRET });
+    await rejection(unconfigured(req(`Bearer ${await hs256(userClaims)}`), "user"));
+  });
+
+  it("refuses anonymous users unless ALLOW_ANONYMOUS_USERS=true", async () => {
+    const anonymous = await hs256({ ...userClaims, is_anonymous: true });
+    expect((await rejection(authenticate(req(`Bearer ${anonymous}`), "user"))).message).toMatch(/anonymous/);
+    expect(await authenticate(req(`Bearer ${await hs256({ ...userClaims, is_anonymous: false })}`), "user")).toMatchObject({ kind: "user" });
+    const allowing = createAuthenticator({ JWT_SECRET: SECRET, SUPABASE_URL: PROJECT, ALLOW_ANONYMOUS_USERS: "true" });
+    expect(await allowing(req(`Bearer ${anonymous}`), "user")).toMatchObject({ kind: "user", userId: USER });
+  });
+
+  it("takes only the configured keys as the service, never a JWT that says role service_role", async () => {
+    const minted = await hs256({ role: "service_role", iss: "supabase-demo" });
+    for (const mode of ["service", "user_or_service", "user"] as const) {
+      expect((await rejection(authenticate(req(`Bearer ${minted}`), mode))).code).toBe("unauthorized");
+    }
+    expect(await authenticate(req("Bearer sb_secret_abcdefghijklmnopqrstuvwxyz012345"), "service")).toEqual({ kind: "service" });
+    await rejection(authenticate(req("Bearer sb_secret_abcdefghijklmnopqrstuvwxyz012346"), "service"));
+    await rejection(authenticate(req("Bearer sb_publishable_abcdefghijklmnopqrstuvwxyz"), "user_or_service"));
+    // The legacy service_role key is itself such a JWT: it is the service because it is the configured key.
+    const legacy = await hs256({ role: "service_role", iss: "supabase-demo" }, SECRET, "10y");
+    const withLegacy = createAuthenticator({ JWT_SECRET: SECRET, SUPABASE_URL: PROJECT, SUPABASE_SERVICE_ROLE_KEY: legacy });
+    expect(await withLegacy(req(`Bearer ${legacy}`), "service")).toEqual({ kind: "service" });
+    await rejection(withLegacy(req(`Bearer ${minted}`), "service"));
   });
 
   it("still rejects a token once it expires, after it was verified and cached", async () => {

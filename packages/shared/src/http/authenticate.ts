@@ -23,6 +23,27 @@ export interface AuthEnv {
   SUPABASE_JWKS?: string;
   /** The legacy HS256 JWT secret, for projects (and the CLI stack) still signing user tokens with it. */
   JWT_SECRET?: string;
+  /**
+   * The `iss` user tokens must carry, comma-separated when several are accepted. Default
+   * `${SUPABASE_URL}/auth/v1`, which is what Supabase Auth issues on hosted projects; set it where the functions
+   * see another `SUPABASE_URL` than the browser (the CLI stack: `http://kong:8000`) or behind a custom domain.
+   */
+  JWT_ISSUER?: string;
+  /** `true` lets anonymous users (`is_anonymous: true`, Supabase anonymous sign-ins) call as users. */
+  ALLOW_ANONYMOUS_USERS?: string;
+}
+
+/**
+ * The issuers user tokens are accepted from: `JWT_ISSUER` (comma-separated), else `${SUPABASE_URL}/auth/v1`;
+ * empty when neither is set (then no user token is accepted).
+ *
+ * @see https://supabase.com/docs/guides/auth/jwt-fields
+ */
+export function expectedIssuers(env: AuthEnv): string[] {
+  const configured = (env.JWT_ISSUER ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (configured.length > 0) return configured;
+  const base = env.SUPABASE_URL?.trim().replace(/\/+$/, "");
+  return base ? [`${base}/auth/v1`] : [];
 }
 
 const ASYMMETRIC = ["ES256", "RS256"];
@@ -34,8 +55,13 @@ const ASYMMETRIC = ["ES256", "RS256"];
  * - HS256 tokens: the legacy JWT secret (`JWT_SECRET`).
  * - ES256/RS256 tokens: `SUPABASE_JWKS` or the project's `/auth/v1/.well-known/jwks.json`
  *   (https://supabase.com/docs/guides/auth/signing-keys).
- * - Service callers: the bearer token equals the service role key or a secret key (constant-time), or is
- *   a verified JWT whose role is `service_role`.
+ * - User tokens must also have role and audience `authenticated`, a UUID `sub`, an `exp`, and an `iss` of
+ *   {@link expectedIssuers}; anonymous users (`is_anonymous: true`) are refused unless
+ *   `ALLOW_ANONYMOUS_USERS=true`.
+ * - Service callers: the bearer token equals one of the configured keys (`SUPABASE_SERVICE_ROLE_KEY`, the
+ *   `sb_secret_` keys of `SUPABASE_SECRET_KEYS`), compared in constant time. A JWT that merely says
+ *   `role: service_role` is not a service caller: anyone holding the signing secret (or a leaked, since
+ *   rotated key) could mint one.
  *
  * `@supabase/server`'s `withSupabase` does much of this, but its user mode rejects tokens without a `kid`,
  * which is every token a legacy-secret project or the CLI's default stack issues; hence this thin version.
@@ -44,6 +70,8 @@ const ASYMMETRIC = ["ES256", "RS256"];
 const VERIFIED_CACHE_SIZE = 10_000;
 
 export function createAuthenticator(env: AuthEnv) {
+  const issuers = expectedIssuers(env);
+  const allowAnonymous = env.ALLOW_ANONYMOUS_USERS?.trim().toLowerCase() === "true";
   const secret: Promise<CryptoKey> | null = env.JWT_SECRET
     ? crypto.subtle.importKey("raw", new TextEncoder().encode(env.JWT_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["verify"])
     : null;
@@ -140,8 +168,7 @@ export function createAuthenticator(env: AuthEnv) {
 
     const claims = await verify(token);
     if (claims.role === "service_role") {
-      if (mode === "user") throw new ApiError("unauthorized", "a user access token is required");
-      return { kind: "service" };
+      throw new ApiError("unauthorized", mode === "user" ? "a user access token is required" : "this service key is not configured for this project");
     }
     if (mode === "service") throw new ApiError("unauthorized", "the service role key is required");
     const aud = claims.aud;
@@ -153,6 +180,12 @@ export function createAuthenticator(env: AuthEnv) {
       throw new ApiError("unauthorized", "the access token has no valid \"sub\" claim");
     }
     if (typeof claims.exp !== "number") throw new ApiError("unauthorized", "the access token has no \"exp\" claim");
+    if (typeof claims.iss !== "string" || !issuers.includes(claims.iss)) {
+      throw new ApiError("unauthorized", "the access token's \"iss\" is not this project's auth server (see JWT_ISSUER)");
+    }
+    if (claims["is_anonymous"] === true && !allowAnonymous) {
+      throw new ApiError("unauthorized", "anonymous users are not allowed (ALLOW_ANONYMOUS_USERS)");
+    }
     return { kind: "user", userId: claims.sub.toLowerCase(), claims };
   };
 }

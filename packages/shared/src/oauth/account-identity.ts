@@ -54,3 +54,102 @@ export async function parseIdentityResponse(
     status: response.status,
   });
 }
+
+/** Account ids that may go into a confirmation URL path: what QuickBooks realms and Lightspeed prefixes look like. */
+const CONFIRMABLE_ACCOUNT = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Builds the call that confirms an account id the callback carried as an unsigned query parameter, with the
+ * new access token, before it is trusted:
+ *
+ * - QuickBooks `realmId`: `GET {api}/company/{realmId}/companyinfo/{realmId}`. An Intuit token is issued for one
+ *   company; asking for another answers 401/403.
+ * - Lightspeed `domain_prefix`: `GET https://{domain_prefix}.retail.lightspeed.app/api/2.0/retailer`. A token
+ *   works only on its own store's domain, and the answer names the store's `domain_prefix`.
+ *
+ * @returns `undefined` for providers whose account id does not come from the callback.
+ * @throws TypeError when the account id cannot be a realm id or domain prefix (the callback is refused).
+ * @see https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/companyinfo
+ * @see https://x-series-api.lightspeedhq.com/reference/getretailer
+ */
+export function buildAccountConfirmationRequest(provider: ResolvedProvider, accessToken: string, accountId: string): Request | undefined {
+  if (provider.id !== "quickbooks" && provider.id !== "lightspeed") return undefined;
+  if (!CONFIRMABLE_ACCOUNT.test(accountId)) {
+    throw new TypeError(`"${provider.id === "quickbooks" ? "realmId" : "domain_prefix"}" must be 1 to 64 letters, digits, "-" or "_"`);
+  }
+  if (provider.id === "quickbooks") {
+    return buildApiCallRequest(provider, {
+      method: "GET",
+      path: `/company/${accountId}/companyinfo/${accountId}`,
+      auth: "bearer",
+      body: "none",
+      docs: "https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/companyinfo",
+    }, accessToken);
+  }
+  return buildApiCallRequest(provider, {
+    method: "GET",
+    path: "/retailer",
+    auth: "bearer",
+    body: "none",
+    docs: "https://x-series-api.lightspeedhq.com/reference/getretailer",
+  }, accessToken, { domain_prefix: accountId });
+}
+
+/**
+ * Reads a confirmation answer: `false` when the token does not belong to the account (401, 403 or 404, or an
+ * answer naming another company or store), `true` when it does.
+ *
+ * @throws ProviderError for any other failure (the callback reports `identity_failed`, not a mismatch).
+ * @see https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/companyinfo
+ * @see https://x-series-api.lightspeedhq.com/reference/getretailer
+ */
+export async function parseAccountConfirmation(
+  provider: ResolvedProvider,
+  response: Response,
+  accountId: string,
+  options: { readonly accessToken?: string | undefined; readonly now?: Date | undefined } = {},
+): Promise<boolean> {
+  let body: ResponseBody;
+  try {
+    body = await readResponseBody(response);
+  } catch (error) {
+    throw classifyNetworkError(provider, "identity", error);
+  }
+  if (response.status === 401 || response.status === 403 || response.status === 404) return false;
+  if (!response.ok) {
+    throw classifyHttpFailure(provider, "identity", { status: response.status, headers: response.headers, body }, { now: options.now, secrets: [options.accessToken] });
+  }
+  const fields = (body.fields ?? {}) as Record<string, any>;
+  const named = provider.id === "quickbooks"
+    ? fields["CompanyInfo"]?.["Id"]
+    : (fields["data"]?.["domain_prefix"] ?? fields["domain_prefix"]);
+  if (named === undefined || named === null) {
+    throw new ProviderError("transient", `${provider.id} identity failed: the answer names no ${provider.id === "quickbooks" ? "CompanyInfo.Id" : "domain_prefix"}`, {
+      provider: provider.id,
+      operation: "identity",
+      status: response.status,
+    });
+  }
+  return String(named) === accountId;
+}
+
+/**
+ * The tenant ids of Xero's `GET /connections` answer (`[{ tenantId, tenantType, ... }]`), in Xero's order, without
+ * duplicates. One Xero grant reaches every organisation the user picked on the consent screen.
+ *
+ * @throws ProviderError `transient` when the answer is not such a list or lists no tenant.
+ * @see https://developer.xero.com/documentation/guides/oauth2/tenants
+ */
+export function xeroTenantIds(provider: ResolvedProvider, fields: unknown): string[] {
+  // readResponseBody exposes a JSON array under numeric keys ("0", "1", ...).
+  const list: any[] = Array.isArray(fields)
+    ? fields
+    : typeof fields === "object" && fields !== null
+      ? Object.keys(fields).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b)).map((k) => (fields as Record<string, unknown>)[k])
+      : [];
+  const ids = [...new Set(list.map((c) => (typeof c?.tenantId === "string" ? c.tenantId : "")).filter((id) => id !== "" && id.length <= 255))];
+  if (ids.length === 0) {
+    throw new ProviderError("transient", `${provider.id} identity failed: /connections lists no tenant`, { provider: provider.id, operation: "identity" });
+  }
+  return ids;
+}

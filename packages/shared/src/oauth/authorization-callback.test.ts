@@ -49,6 +49,15 @@ describe("parseAuthorizationCallback", () => {
     expect(error.message).toBe('"realmId" is missing from the callback');
   });
 
+  it("refuses a realmId or domain_prefix that could reach a URL as anything but a name", () => {
+    for (const bad of ["../x", "a/b", "a.b", "a%2fb", "x".repeat(65), "a b", "é"]) {
+      const q = new URLSearchParams({ code: "c", state: "s", realmId: bad, domain_prefix: bad });
+      for (const provider of ["quickbooks", "lightspeed"] as const) {
+        expect(callbackError(() => parseAuthorizationCallback(testProvider(provider), `${CB}?${q}`)).code).toBe("callback_invalid");
+      }
+    }
+  });
+
   it("maps access_denied and other errors, keeping upstream fields", () => {
     const denied = callbackError(() => parseAuthorizationCallback(testProvider("google"), `${CB}?error=access_denied&state=s`));
     expect(denied).toMatchObject({ code: "access_denied", error: "access_denied" });

@@ -57,6 +57,11 @@ export function parseAuthorizationCallback(
   if (identity.source === "callback") {
     const value = params.get(identity.param);
     if (value === null || value === "") throw new CallbackError("callback_invalid", `"${identity.param}" is missing from the callback`);
+    // A QuickBooks realm id is digits, a Lightspeed domain prefix a host label: nothing here may reach a URL
+    // path or host as anything else.
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
+      throw new CallbackError("callback_invalid", `"${identity.param}" must be 1 to 64 letters, digits, "-" or "_"`);
+    }
     accountId = value;
     if (identity.param === "domain_prefix") endpointParams.domain_prefix = value;
   } else if (identity.source === "authorize_input") {
