@@ -1,6 +1,6 @@
 import { carryRefreshToken, decryptConnectionToken, encryptConnectionTokens } from "../db/connection-tokens.ts";
 import { backoffDelay } from "../oauth/backoff-delay.ts";
-import { isProviderError, type ProviderErrorCode } from "../oauth/provider-error.ts";
+import { isProviderError, type ProviderErrorCode, type RateLimitScope } from "../oauth/provider-error.ts";
 import { refreshTokens } from "../oauth/token-client.ts";
 import { tryResolveProvider } from "../providers/resolve-provider.ts";
 import { logEvent, readConnection, recordFailure, saveRefreshed, type ConnectionRow } from "./connection-store.ts";
@@ -28,6 +28,8 @@ export type RefreshOutcome =
     /** When the row becomes due again; null when the user must reconnect. */
     retryAt: Date | null;
     retryAfterMs?: number;
+    /** For `rate_limited`: whose limit it was (the scheduler pauses the provider only for `provider`). */
+    rateLimitScope?: RateLimitScope;
     status: number | undefined;
   };
 
@@ -113,6 +115,6 @@ export async function refreshLeased(deps: EngineDeps, row: ConnectionRow, owner:
     await recordFailure(deps.sql, row.id, owner, err.code, err.message, retryAt, transition.status === "needs_reauth" ? "needs_reauth" : null);
     deps.logger.warn("refresh_failed", { provider: row.provider, code: err.code, http_status: err.status, upstream_error: err.error, duration_ms: durationMs });
     await logEvent(deps.sql, { connectionId: row.id, action: "refresh", outcome: "failure", httpStatus: err.status ?? null, errorCode: err.code, durationMs });
-    return { kind: "failed", code: err.code, retryAt, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}), status: err.status };
+    return { kind: "failed", code: err.code, retryAt, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}), ...(err.rateLimitScope ? { rateLimitScope: err.rateLimitScope } : {}), status: err.status };
   }
 }

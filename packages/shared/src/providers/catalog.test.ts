@@ -141,7 +141,7 @@ describe("catalog validation", () => {
   it("rejects an error rule that matches everything", () => {
     const entry = clone(RAW_PROVIDER_CATALOG.spotify) as unknown as { errorRules: unknown[] };
     entry.errorRules = [{ code: "transient", docs: "https://example.com/x" }];
-    expect(rejectionOf(entry)).toBe('"spotify.errorRules.0" must set at least one of status, error, match');
+    expect(rejectionOf(entry)).toBe('"spotify.errorRules.0" must set at least one of status, error, match, header');
   });
 
   it("rejects an entry filed under another id or with the wrong env prefix", () => {
