@@ -12,6 +12,7 @@ import { endpointParamsOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps
 import { ProviderGate } from "./provider-gate.ts";
 import { refreshLeased } from "./refresh-leased.ts";
 import { recordRunFinished, recordRunStarted, type RunTrigger, type StopReason } from "./refresh-runs.ts";
+import { RunBudget } from "./run-budget.ts";
 import { MISCONFIGURED_PAUSE_MS } from "./transitions.ts";
 
 /**
@@ -129,8 +130,6 @@ export async function runRefreshExpiring(
   request: RunRequest = SINGLE_PARTITION,
 ): Promise<RunSummary> {
   const started = Date.now();
-  const cpuStarted = request.cpuClock?.() ?? 0;
-  const cpuSpent = () => (request.cpuClock ? request.cpuClock() - cpuStarted : 0);
   const deadline = started + options.budgetMs;
   const owner = request.runId ?? crypto.randomUUID();
   const { partition, partitions } = request;
@@ -158,22 +157,10 @@ export async function runRefreshExpiring(
   // Leave room for the calls in flight to finish (provider timeout 10 s) before the budget ends.
   const claimUntil = deadline - 12_000;
 
-  // The CPU budget: rows in progress (or queued) will still cost CPU after the check, so a row is started
-  // (and a batch claimed) only while the CPU spent plus those rows' expected cost stays under the budget.
-  // The expected cost per row is the run's own average so far. Once reached, the run stops for good.
-  let stopped: StopReason | null = null;
-  let rowsDone = 0;
+  // Rows in progress (or queued) still cost CPU after a check, so the budget counts them (run-budget.ts).
+  const budget = new RunBudget({ claimUntil, cpuBudgetMs: options.cpuBudgetMs, cpuClock: request.cpuClock, initialCpuPerRowMs: INITIAL_CPU_PER_ROW_MS });
   let rowsActive = 0;
-  const budgetReached = (rowsAhead: number): StopReason | null => {
-    if (stopped) return stopped;
-    if (Date.now() > claimUntil) return (stopped = "time_budget");
-    if (request.cpuClock) {
-      const spent = cpuSpent();
-      const perRow = rowsDone > 0 ? spent / rowsDone : INITIAL_CPU_PER_ROW_MS;
-      if (spent + rowsAhead * perRow >= options.cpuBudgetMs) return (stopped = "cpu_budget");
-    }
-    return null;
-  };
+  const budgetReached = (rowsAhead: number) => budget.reached(rowsAhead);
 
   async function defer(row: ConnectionRow, at: Date) {
     summary.skipped += 1;
@@ -189,7 +176,7 @@ export async function runRefreshExpiring(
     }
     try {
       if (Date.now() > deadline - 11_000) {
-        stopped ??= "time_budget";
+        budget.stop("time_budget");
         return await defer(row, nowOf(deps));
       }
       if (budgetReached(rowsActive)) return await defer(row, nowOf(deps));
@@ -321,7 +308,7 @@ export async function runRefreshExpiring(
           await deferConnection(deps.sql, row.id, owner, new Date(Date.now() + 60_000)).catch(() => {});
         } finally {
           rowsActive -= 1;
-          rowsDone += 1;
+          budget.rowDone();
         }
       }
     };
@@ -330,8 +317,8 @@ export async function runRefreshExpiring(
 
   const finish = async (error?: unknown) => {
     summary.duration_ms = Date.now() - started;
-    summary.cpu_ms = Math.round(cpuSpent());
-    summary.stopped_by = error === undefined ? (stopped ?? "drained") : "error";
+    summary.cpu_ms = Math.round(budget.cpuSpent());
+    summary.stopped_by = error === undefined ? (budget.stopped ?? "drained") : "error";
     summary.paused_providers = [...paused].sort();
     summary.broken_providers = [...new Set([...broken, ...gate.openCircuits()])].sort();
     try {
