@@ -31,9 +31,12 @@ Deno.serve(withHandler(rt, { methods: ["POST"], auth: "service", maxBodyBytes: 1
   const { partition, partitions } = parsePartitionRequest(body);
   const respondAsync = prefersRespondAsync(req.headers.get("prefer"));
   const runId = crypto.randomUUID();
+  let started!: () => void;
+  const recorded = new Promise<void>((resolve) => (started = resolve));
   const deps = { sql: rt.sql(), ring: await rt.keyRing(), env: rt.env, logger: rt.logger, leaseSeconds: leaseSecondsFromEnv(rt.env) };
   const run = runRefreshExpiring(deps, options, {
-    partition, partitions, trigger: respondAsync ? "schedule" : "request", runId, ...(cpuClock ? { cpuClock } : {}),
+    partition, partitions, trigger: respondAsync ? "schedule" : "request", runId, onStarted: () => started(),
+    ...(cpuClock ? { cpuClock } : {}),
   });
   const settled = run.then(
     (summary) => rt.logger.info("run_finished", { ...summary }),
@@ -42,6 +45,8 @@ Deno.serve(withHandler(rt, { methods: ["POST"], auth: "service", maxBodyBytes: 1
   // Without EdgeRuntime (deno run, the local stack) the process simply keeps running the promise.
   edgeRuntime?.waitUntil?.(settled);
   if (respondAsync) {
+    // Answer once the run's row exists, so the run_id in the answer can be looked up at once.
+    await Promise.race([recorded, settled]);
     return json({ accepted: true, run_id: runId, partition, partitions }, 202, { "preference-applied": "respond-async" });
   }
   return json(await run);

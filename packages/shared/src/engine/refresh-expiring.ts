@@ -50,6 +50,8 @@ export interface RunRequest {
   cpuClock?: () => number;
   /** The run's id (also the owner of its leases); a random UUID by default. */
   runId?: string;
+  /** Called once the run's row in public.refresh_runs is written (or could not be), before any claim. */
+  onStarted?: () => void;
 }
 
 export const SINGLE_PARTITION: RunRequest = { partition: 0, partitions: 1, trigger: "request" };
@@ -143,6 +145,7 @@ export async function runRefreshExpiring(
     // The record is for operators; a run that cannot write it still refreshes.
     deps.logger.error("run_record_failed", { error: (err as Error)?.name });
   }
+  request.onStarted?.();
   const broken = new Set<string>();
   const paused = new Set<string>();
   const gate = new ProviderGate({
