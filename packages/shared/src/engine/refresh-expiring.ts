@@ -278,11 +278,18 @@ export async function runRefreshExpiring(
     let exhausted = false;
     let claiming: Promise<void> | null = null;
     const refill = async () => {
-      if (exhausted || budgetReached(queue.length + rowsActive + options.batchSize)) {
+      if (exhausted || budgetReached(queue.length + rowsActive)) {
         exhausted = true;
         return;
       }
-      const rows = await claim(options.batchSize);
+      // Near the CPU budget, claim only what still fits.
+      const n = Math.min(options.batchSize, budget.rowsAffordable(queue.length + rowsActive));
+      if (n < 1) {
+        budget.stop("cpu_budget");
+        exhausted = true;
+        return;
+      }
+      const rows = await claim(n);
       summary.claimed += rows.length;
       if (rows.length === 0) exhausted = true;
       queue.push(...rows);

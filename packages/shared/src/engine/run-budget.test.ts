@@ -56,6 +56,16 @@ describe("RunBudget", () => {
     expect(b.reached(148)).toBeNull();
   });
 
+  it("says how many more rows fit, so a claim near the budget asks for no more", () => {
+    const { c, now, cpuClock } = clocks();
+    const b = new RunBudget({ claimUntil: 1e12, cpuBudgetMs: 1_000, cpuClock, now, initialCpuPerRowMs: 2 });
+    expect(b.rowsAffordable(0)).toBe(500);
+    c.cpu += 900;
+    expect(b.rowsAffordable(10)).toBe(40);
+    expect(b.rowsAffordable(60)).toBe(0);
+    expect(new RunBudget({ claimUntil: 1e12, cpuBudgetMs: 1, now }).rowsAffordable(1e6)).toBe(Infinity);
+  });
+
   it("without a CPU clock only the wall clock counts and cpu_ms is 0", () => {
     const { c, now } = clocks();
     const b = new RunBudget({ claimUntil: 5_000, cpuBudgetMs: 1, now });

@@ -62,6 +62,16 @@ export class RunBudget {
     return null;
   }
 
+  /**
+   * How many more rows fit in the CPU budget besides the `rowsAhead` already under way, at the run's
+   * average cost (Infinity without a CPU clock). A claim asks for no more than this, so that the run does
+   * not hold rows it will have to hand back, and the budget is not kept in reserve for them.
+   */
+  rowsAffordable(rowsAhead: number): number {
+    if (!this.#opts.cpuClock) return Infinity;
+    return Math.max(0, Math.floor((this.#opts.cpuBudgetMs - this.cpuSpent()) / this.cpuPerRow()) - rowsAhead);
+  }
+
   /** Stops the run for `reason` unless it already stopped. */
   stop(reason: StopReason): void {
     this.#stopped ??= reason;
