@@ -250,7 +250,21 @@ async function main() {
     console.log(`\nget-token via gateway / floor: ${f((a.get_token_via_gateway_two_processes!.rps / floorRps) * 100, 0)}% of the floor's throughput; direct: ${f((a.get_token_one_process_direct!.rps / floorRps) * 100, 0)}%`);
   }
   mkdirSync(join(ROOT, "bench-results"), { recursive: true });
-  writeFileSync(join(ROOT, "bench-results", "latest.json"), JSON.stringify(results, null, 2));
+  // Parts not run this time keep their last results (with the time they were measured).
+  const file = join(ROOT, "bench-results", "latest.json");
+  let previous: Record<string, unknown> = {};
+  try {
+    previous = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch {
+    /* first run */
+  }
+  const measuredAt = { ...((previous.measured_at as Record<string, string> | undefined) ?? {}) };
+  for (const [part, key] of [["A", "valid_token"], ["B", "refresh_due"], ["C", "stampede"], ["D", "backlog"]] as const) {
+    if (results[key] !== undefined) measuredAt[part] = results.at as string;
+    else if (previous[key] !== undefined) results[key] = previous[key];
+  }
+  results.measured_at = measuredAt;
+  writeFileSync(file, JSON.stringify(results, null, 2));
   console.log("wrote bench-results/latest.json");
 }
 
