@@ -15,6 +15,13 @@ const GITHUB_CHECK_DOCS = "https://docs.github.com/en/rest/apps/oauth-applicatio
  * environment prefix and default scopes). Google never returns a new RT on refresh; RTs die after six months
  * unused; `access_type=offline&prompt=consent` is what yields an RT.
  *
+ * Rate limits: Google's API error guides tell two 403s apart. "User-rate limit exceeded" (reason
+ * `userRateLimitExceeded`) is the per-user limit: only that user's connection waits (`scope: "connection"`).
+ * "Rate Limit Exceeded" (reason `rateLimitExceeded`) and a 429 are the project's limits, shared by every user
+ * of this app: the provider waits (`scope: "provider"`). The per-user rule comes first, because its body also
+ * contains "RateLimitExceeded".
+ *
+ * @see https://developers.google.com/workspace/gmail/api/guides/handle-errors
  * @see https://developers.google.com/identity/protocols/oauth2/web-server#offline
  * @see https://developers.google.com/identity/protocols/oauth2#expiration
  */
@@ -80,10 +87,6 @@ const google = {
     call: { method: "GET", path: "/userinfo", auth: "bearer", body: "none", docs: "https://developers.google.com/identity/openid-connect/openid-connect#obtaininguserprofileinformation" },
     idField: "sub",
   },
-  // Google's error guides tell the two 403s apart: "User-rate limit exceeded" (reason userRateLimitExceeded)
-  // is the per-user limit, so only that user's connection waits; "Rate limit exceeded" (reason
-  // rateLimitExceeded) and 429 are the project's limits, shared by every user of this app, so the provider
-  // waits. The per-user rule comes first: its body also contains "RateLimitExceeded".
   rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: GOOGLE_RATE_DOCS },
   errorRules: [
     { status: [403], match: "User-rate limit exceeded", code: "rate_limited", scope: "connection", docs: GOOGLE_RATE_DOCS },
