@@ -25,6 +25,9 @@ const cpuClock = cpuUsage && (() => {
   return (u.user + u.system) / 1000;
 });
 
+// Without a CPU clock runs are bounded by their wall-clock budget only, and report cpu_ms 0: say so once.
+if (!cpuClock) rt.logger.warn("cpu_clock_unavailable", { budget_ms: options.cpuBudgetMs });
+
 const edgeRuntime = (globalThis as unknown as { EdgeRuntime?: { waitUntil?: (p: Promise<unknown>) => void } }).EdgeRuntime;
 
 Deno.serve(withHandler(rt, { methods: ["POST"], auth: "service", maxBodyBytes: 1024 }, async (req, { body }) => {
