@@ -3,6 +3,9 @@
  *   A. get-token on a valid token, 50 concurrent clients, beside a floor measured in the same run.
  *   B. refresh-expiring on 10,000 due connections with 100 ms of provider latency.
  *   C. a stampede of 1,000 concurrent get-token calls on one expired token.
+ *   D. a backlog of 100,000 due connections (100 ms provider latency) drained by partitioned invocations of
+ *      refresh-expiring, each under the hosted 2 s CPU limit (scripts/bench/refresh-backlog.ts).
+ * BENCH_PARTS=A,B,C,D picks the parts (default all); BENCH_BACKLOG_ROWS and BENCH_PARTITIONS size part D.
  * Prints a table and writes bench-results/latest.json. Needs ports 54399 (emulator) and 54398 (floor) free:
  * do not run it beside `npm start` or `npm test`.
  */
@@ -18,6 +21,7 @@ import { encryptConnectionTokens } from "../packages/shared/src/db/connection-to
 import { PROVIDER_CATALOG } from "../packages/shared/src/providers/catalog.ts";
 import { emulatorEnv, startEmulator } from "./emulator/server.ts";
 import { closedLoop, percentile, request } from "./bench/load.ts";
+import { benchBacklog } from "./bench/refresh-backlog.ts";
 import { loadKeys, signUserToken } from "./stack/keys.ts";
 import { down, fetchFunctionStatus, readGatewayPid, up } from "./stack/lifecycle.ts";
 import { API_URL, DB_URL, HOST, ROOT } from "./stack/paths.ts";
@@ -29,6 +33,11 @@ const EMULATOR_URL = `http://${HOST}:${EMULATOR_PORT}`;
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? "10") * 1000;
 const DUE_ROWS = Number(process.env.BENCH_DUE_ROWS ?? "10000");
 const BENCH_PROVIDERS = ["discord", "spotify", "xero", "quickbooks", "twitch", "microsoft", "linkedin", "reddit", "github", "etsy"];
+const PARTS = new Set((process.env.BENCH_PARTS ?? "A,B,C,D").split(",").map((p) => p.trim().toUpperCase()));
+const BACKLOG_ROWS = Number(process.env.BENCH_BACKLOG_ROWS ?? "100000");
+const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? "4");
+// One refresh-expiring process per partition, so each invocation's process CPU is its own (part D).
+process.env.STACK_WORKERS ??= `get-token=2,refresh-expiring=${PARTITIONS}`;
 
 const log = (m: string) => console.error(m);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,7 +75,10 @@ async function main() {
   log("bringing the stack up with providers pointed at the emulator…");
   await up({ env: { ...emulatorEnv(EMULATOR_URL), BENCH: "1" } });
   const sql = postgres(DB_URL, { max: 8, onnotice: () => {} });
-  await sql`select cron.alter_job(jobid, active := false) from cron.job where jobname = 'refresh-expiring-tokens'`;
+  // pg_cron's API, not a write to cron.job (Supabase does not let postgres write that table).
+  const setCronActive = (active: boolean) =>
+    sql`select cron.alter_job(job_id := (select jobid from cron.job where jobname = 'refresh-expiring-tokens'), active := ${active})`;
+  await setCronActive(false);
   const keys = await loadKeys();
   const ring = await parseKeyRing(keys.tokenEncryptionKeys);
   const user = await ensureUser("bench@example.com");
@@ -83,6 +95,7 @@ async function main() {
 
   try {
     // A. Valid token throughput and latency, against the floor.
+    if (PARTS.has("A")) {
     log("A. get-token on a valid token, 50 clients…");
     await sql`insert into public.platform_connections ${sql(await seed("spotify", "bench-valid", 86_400))}`;
     const floor = spawn(join(ROOT, "node_modules", ".bin", "deno"), ["run", "--node-modules-dir=manual", "--no-lock", "--config", join(ROOT, "supabase/functions/deno.json"), "-A", join(ROOT, "scripts/bench/floor-server.ts")], {
@@ -105,10 +118,12 @@ async function main() {
     } finally {
       floor.kill("SIGTERM");
     }
+    }
 
     // B. Due connections with 100 ms provider latency: 1,000 first, then 10,000, to see that the function's
     // peak memory does not grow with the number of rows (VmHWM only ever rises).
     await control("/config", { latency_ms: 100 });
+    if (PARTS.has("B")) {
     const fnPid = (await fetchFunctionStatus())!.find((f) => f.name === "refresh-expiring")!.workers[0]!.pid!;
     const rssAtStart = peakRssMb(fnPid);
     const refreshDue = async (count: number) => {
@@ -153,8 +168,35 @@ async function main() {
       ...large, function_rss_mb_at_start: rssAtStart.now, function_peak_rss_mb: large.function_peak_rss_mb_after,
       smaller_run: small, repeated_run: again,
     };
+    }
+
+    // D. A backlog drained by partitioned invocations, each under the hosted CPU limit.
+    if (PARTS.has("D")) {
+      const workers = (await fetchFunctionStatus())!.find((f) => f.name === "refresh-expiring")!.workers;
+      if (workers.length < PARTITIONS) log(`   only ${workers.length} refresh-expiring process(es) (stack started before with other STACK_WORKERS): runs share processes and their cpu_ms`);
+      const d = await benchBacklog({
+        sql, userId: user.id, connections: BACKLOG_ROWS, partitions: PARTITIONS, workerPorts: workers.map((w) => w.port), host: HOST,
+        serviceRoleKey: keys.serviceRoleKey, providers: BENCH_PROVIDERS, providerLatencyMs: 100, log,
+        seed: (provider, account, expiresIn) => seed(provider, account, expiresIn),
+        emulatorStats: async () => (await (await fetch(`${EMULATOR_URL}/_emulator/stats`)).json()) as Record<string, { refresh: number; refresh_ok: number; refresh_rejected: number }>,
+        timeLimitMs: 30 * 60_000,
+      });
+      // 1,000,000 connections with one-hour tokens, refreshed 5 minutes before expiry: one refresh each every
+      // 55 minutes. A run refreshes at most what one invocation did before its CPU budget stopped it.
+      const perMinute = 1_000_000 / 55;
+      const atBudget = d.refreshed_per_invocation_at_cpu_budget_p50;
+      results.backlog = {
+        ...d, refresh_expiring_processes: workers.length,
+        one_million_hourly: {
+          refreshes_per_minute_needed: Math.ceil(perMinute),
+          refreshed_per_invocation_at_cpu_budget: atBudget,
+          partitions_needed: Math.ceil(perMinute / atBudget),
+        },
+      };
+    }
 
     // C. Stampede on one expired token.
+    if (PARTS.has("C")) {
     log("C. 1,000 concurrent get-token calls on one expired token…");
     await sql`delete from public.platform_connections where user_id = ${user.id}`;
     await sql`insert into public.platform_connections ${sql(await seed("discord", "stampede", -30))}`;
@@ -172,33 +214,57 @@ async function main() {
       ok: answers.filter((a) => a.status === 200).length, distinct_tokens: tokens.size,
       p50_ms: percentile(lat, 50), p99_ms: percentile(lat, 99), max_ms: lat.at(-1),
     };
+    }
   } finally {
     await sql`delete from public.platform_connections where user_id = ${user.id}`;
-    await sql`select cron.alter_job(jobid, active := true) from cron.job where jobname = 'refresh-expiring-tokens'`;
+    await setCronActive(true);
     await sql.end();
     await emulator.stop();
     if (startedHere) await down();
   }
 
-  const a = results.valid_token as Record<string, { rps: number; p50: number; p99: number; errors: number }>;
-  const b = results.refresh_due as Record<string, any>;
-  const c = results.stampede as Record<string, any>;
+  const a = results.valid_token as Record<string, { rps: number; p50: number; p99: number; errors: number }> | undefined;
+  const b = results.refresh_due as Record<string, any> | undefined;
+  const c = results.stampede as Record<string, any> | undefined;
+  const d = results.backlog as Record<string, any> | undefined;
   const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "n/a");
-  const rowsOut = [
+  const rowsOut: string[][] = [];
+  if (a) rowsOut.push(
     ["A floor: bare Deno + same SELECT", `${f(a.floor_bare_deno_select!.rps, 0)} req/s`, `p50 ${f(a.floor_bare_deno_select!.p50)} ms`, `p99 ${f(a.floor_bare_deno_select!.p99)} ms`],
     ["A get-token, 1 process, direct", `${f(a.get_token_one_process_direct!.rps, 0)} req/s`, `p50 ${f(a.get_token_one_process_direct!.p50)} ms`, `p99 ${f(a.get_token_one_process_direct!.p99)} ms`],
-    ["A get-token via gateway, 2 processes", `${f(a.get_token_via_gateway_two_processes!.rps, 0)} req/s`, `p50 ${f(a.get_token_via_gateway_two_processes!.p50)} ms`, `p99 ${f(a.get_token_via_gateway_two_processes!.p99)} ms`],
+    ["A get-token via gateway, 2 processes", `${f(a.get_token_via_gateway_two_processes!.rps, 0)} req/s`, `p50 ${f(a.get_token_via_gateway_two_processes!.p50)} ms`, `p99 ${f(a.get_token_via_gateway_two_processes!.p99)} ms`]);
+  if (b) rowsOut.push(
     [`B refresh ${b.smaller_run.connections} due @100 ms`, `${f(b.smaller_run.seconds_to_refresh_all)} s`, `${b.smaller_run.refreshed} refreshed`, `peak RSS ${f(b.smaller_run.function_peak_rss_mb_after)} MB`],
     [`B refresh ${b.connections} due @100 ms`, `${f(b.seconds_to_refresh_all)} s`, `${b.refreshed} refreshed`, `peak RSS ${f(b.function_peak_rss_mb)} MB (start ${f(b.function_rss_mb_at_start)})`],
     [`B refresh ${b.connections} due again`, `${f(b.repeated_run.seconds_to_refresh_all)} s`, `${b.repeated_run.refreshed} refreshed`, `peak RSS ${f(b.repeated_run.function_peak_rss_mb_after)} MB (now ${f(b.repeated_run.function_rss_mb_after)})`],
-    ["B per-provider concurrency respected", String(b.per_provider_concurrency_respected), JSON.stringify(b.max_in_flight_by_provider), ""],
-    ["C stampede 1,000 on one expired", `${c.provider_refresh_calls} provider call(s)`, `p50 ${f(c.p50_ms)} ms`, `p99 ${f(c.p99_ms)} ms`],
-  ];
+    ["B per-provider concurrency respected", String(b.per_provider_concurrency_respected), JSON.stringify(b.max_in_flight_by_provider), ""]);
+  if (c) rowsOut.push(["C stampede 1,000 on one expired", `${c.provider_refresh_calls} provider call(s)`, `p50 ${f(c.p50_ms)} ms`, `p99 ${f(c.p99_ms)} ms`]);
+  if (d) rowsOut.push(
+    [`D backlog ${d.connections} @100 ms, ${d.partitions} partitions`, `${f(d.seconds_to_drain_back_to_back)} s`, `${d.invocations} invocations`, `${d.ticks} ticks (= minutes on the schedule)`],
+    ["D CPU per invocation", `max ${d.cpu_ms_max} ms`, `p50 ${d.cpu_ms_p50} ms`, `${d.invocations_over_2000_cpu_ms} over 2,000 ms`],
+    ["D CPU per refreshed connection", `${f(d.cpu_ms_per_refreshed, 2)} ms`, `${d.refreshed_per_invocation_at_cpu_budget_p50} refreshed per invocation at its CPU budget (p50)`, ""],
+    ["D 1,000,000 one-hour tokens need", `${d.one_million_hourly.partitions_needed} partitions`, `${d.one_million_hourly.refreshes_per_minute_needed}/min`, ""]);
   for (const r of rowsOut) console.log(r.map((x, i) => (i === 0 ? x.padEnd(40) : x.padEnd(14))).join(" "));
-  const floorRps = a.floor_bare_deno_select!.rps;
-  console.log(`\nget-token via gateway / floor: ${f((a.get_token_via_gateway_two_processes!.rps / floorRps) * 100, 0)}% of the floor's throughput; direct: ${f((a.get_token_one_process_direct!.rps / floorRps) * 100, 0)}%`);
+  if (a) {
+    const floorRps = a.floor_bare_deno_select!.rps;
+    console.log(`\nget-token via gateway / floor: ${f((a.get_token_via_gateway_two_processes!.rps / floorRps) * 100, 0)}% of the floor's throughput; direct: ${f((a.get_token_one_process_direct!.rps / floorRps) * 100, 0)}%`);
+  }
   mkdirSync(join(ROOT, "bench-results"), { recursive: true });
-  writeFileSync(join(ROOT, "bench-results", "latest.json"), JSON.stringify(results, null, 2));
+  // Parts not run this time keep their last results (with the time they were measured).
+  const file = join(ROOT, "bench-results", "latest.json");
+  let previous: Record<string, unknown> = {};
+  try {
+    previous = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch {
+    /* first run */
+  }
+  const measuredAt = { ...((previous.measured_at as Record<string, string> | undefined) ?? {}) };
+  for (const [part, key] of [["A", "valid_token"], ["B", "refresh_due"], ["C", "stampede"], ["D", "backlog"]] as const) {
+    if (results[key] !== undefined) measuredAt[part] = results.at as string;
+    else if (previous[key] !== undefined) results[key] = previous[key];
+  }
+  results.measured_at = measuredAt;
+  writeFileSync(file, JSON.stringify(results, null, 2));
   console.log("wrote bench-results/latest.json");
 }
 

@@ -1,6 +1,6 @@
 /**
  * The demo's live log: what the schedule did (pg_cron → refresh-expiring, read from cron.job_run_details and
- * net._http_response), each refresh of the demo user's tokens (from platform_connections and the audit log),
+ * net._http_response, and each run's summary from public.refresh_runs), each refresh of the demo user's tokens (from platform_connections and the audit log),
  * and a periodic get-token call with the user's JWT. Tokens are shown by their last 4 characters only.
  */
 import type postgres from "postgres";
@@ -24,6 +24,7 @@ export function watchDemo(o: WatchOptions): () => void {
   let stopped = false;
   let lastRunId = -1;
   let lastAuditId = -1;
+  let runsSince: Date | null = null;
   let jobMissingSaid = false;
   const refreshedAt = new Map<string, number>();
   let turn = 0;
@@ -54,6 +55,23 @@ export function watchDemo(o: WatchOptions): () => void {
         where created between ${run.start_time} and coalesce(${run.end_time}, now()) + interval '1 second'
         order by id desc limit 1`;
       o.print(line("schedule", `pg_cron ran ${JOB} (${run.status}) → refresh-expiring ${describeAnswer(answer)}`));
+    }
+    await pollRuns();
+  }
+
+  /** The schedule's runs answer pg_net at once (202) and write their summaries to refresh_runs when done. */
+  async function pollRuns(): Promise<void> {
+    if (runsSince === null) {
+      runsSince = new Date();
+      return;
+    }
+    const runs = await o.sql<{ finished_at: Date; partition: number; partitions: number; claimed: number; refreshed: number; failed: number; needs_reauth: number; duration_ms: number; cpu_ms: number; stopped_by: string }[]>`
+      select finished_at, partition, partitions, claimed, refreshed, failed, needs_reauth, duration_ms, cpu_ms, stopped_by
+      from public.refresh_runs where finished_at > ${runsSince} order by finished_at`;
+    for (const r of runs) {
+      runsSince = r.finished_at;
+      if (r.claimed === 0) continue; // one line per tick already says the schedule ran
+      o.print(line("schedule", `run of partition ${r.partition + 1}/${r.partitions}: claimed ${r.claimed}, refreshed ${r.refreshed}, failed ${r.failed}, needs_reauth ${r.needs_reauth}; ${r.duration_ms} ms, ${r.cpu_ms} ms CPU (${r.stopped_by})`));
     }
   }
 
@@ -143,6 +161,7 @@ function describeAnswer(answer: { status_code: number | null; content: string | 
     /* not JSON */
   }
   if (answer.status_code === 404) return "404: the refresh-expiring function is not deployed yet";
+  if (answer.status_code === 202) return "202 (the run goes on after answering; its summary follows when it is done)";
   if (answer.status_code !== 200) return `${answer.status_code} ${(body["error"] as { code?: string } | undefined)?.code ?? ""}`.trimEnd();
   const counts = ["claimed", "refreshed", "validated", "failed", "needs_reauth", "skipped"]
     .filter((k) => typeof body[k] === "number")

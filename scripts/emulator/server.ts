@@ -34,6 +34,10 @@ interface Fault {
   until: number;
   delayMs: number;
   retryAfterSeconds: number;
+  /** Only refreshes of this account's refresh tokens (a per-user limit); all of the provider's otherwise. */
+  account?: string;
+  /** How a rate_limit answers: the profile's usual per-user form, or the provider's app-wide form. */
+  scope: "user" | "global";
 }
 
 interface RefreshRecord {
@@ -213,7 +217,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     res.end(text);
   }
 
-  function rateLimitAnswer(res: http.ServerResponse, profile: Profile, seconds: number) {
+  function rateLimitAnswer(res: http.ServerResponse, profile: Profile, seconds: number, scope: Fault["scope"]) {
+    // Google's project quota (shared by every user of the app) is a 429 RESOURCE_EXHAUSTED, not the per-user 403.
+    if (profile.retryAfter === "google_403" && scope === "global") {
+      return send(res, 429, { error: { code: 429, message: "Quota exceeded for quota metric 'Requests' of service.", status: "RESOURCE_EXHAUSTED" } }, { "retry-after": String(seconds) });
+    }
     switch (profile.retryAfter) {
       case "http_date":
         return send(res, 429, { error: "rate_limited" }, { "retry-after": new Date(Date.now() + seconds * 1000).toUTCString() });
@@ -230,10 +238,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
    * Applies a matching fault: "answered" when it answered (or will never answer), "dropped" when the caller
    * hung up during a slow fault (the request never reached the provider), false when the request proceeds.
    */
-  async function applyFault(provider: string, endpoint: Fault["endpoint"], res: http.ServerResponse, profile: Profile): Promise<"answered" | "dropped" | false> {
+  async function applyFault(provider: string, endpoint: Fault["endpoint"], res: http.ServerResponse, profile: Profile, account?: string): Promise<"answered" | "dropped" | false> {
     const now = Date.now();
     faults = faults.filter((f) => f.remaining > 0 && f.until > now);
-    const f = faults.find((x) => x.provider === provider && x.endpoint === endpoint);
+    const f = faults.find((x) => x.provider === provider && x.endpoint === endpoint && (x.account === undefined || x.account === account));
     if (!f) return false;
     f.remaining -= 1;
     switch (f.mode) {
@@ -252,7 +260,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         send(res, 503, "<html><body>Service Unavailable</body></html>");
         return "answered";
       case "rate_limit":
-        rateLimitAnswer(res, profile, f.retryAfterSeconds);
+        rateLimitAnswer(res, profile, f.retryAfterSeconds, f.scope);
         return "answered";
       case "invalid_grant": {
         const a = invalidGrant(profile);
@@ -308,7 +316,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const form = profile.errorStyle === "github" && !(req.headers.accept ?? "").includes("application/json");
     if (json && !profile.acceptsJson) return send(res, 400, { error: "invalid_request", error_description: "body must be application/x-www-form-urlencoded" });
     if (grant === "refresh_token") {
-      const fault = await applyFault(provider, "token", res, profile);
+      const fault = await applyFault(provider, "token", res, profile, refreshTokens.get(params.get("refresh_token") ?? "")?.account);
       if (fault === "dropped") {
         st.refresh -= 1;
         return;
@@ -487,6 +495,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           until: typeof body.duration_ms === "number" ? Date.now() + body.duration_ms : Infinity,
           delayMs: typeof body.delay_ms === "number" ? body.delay_ms : 0,
           retryAfterSeconds: typeof body.retry_after === "number" ? body.retry_after : 30,
+          ...(typeof body.account === "string" ? { account: body.account } : {}),
+          scope: body.scope === "global" ? "global" : "user",
         };
         faults.push(f);
         return send(res, 200, { ok: true });

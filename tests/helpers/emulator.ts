@@ -24,7 +24,7 @@ export const emulator = {
     ((await call<Record<string, ProviderStats>>("/stats"))[provider] ??
       { exchange: 0, refresh: 0, refresh_ok: 0, refresh_rejected: 0, spent_reuse: 0, revoke: 0, api: 0, in_flight: 0, max_in_flight: 0 }),
   resetStats: () => call("/stats/reset", "POST", {}),
-  fault: (f: { provider: string; mode: string; endpoint?: string; count?: number; duration_ms?: number; delay_ms?: number; retry_after?: number }) =>
+  fault: (f: { provider: string; mode: string; endpoint?: string; count?: number; duration_ms?: number; delay_ms?: number; retry_after?: number; account?: string; scope?: "user" | "global" }) =>
     call("/faults", "POST", f),
   clearFaults: () => call("/faults", "DELETE"),
   config: (c: {

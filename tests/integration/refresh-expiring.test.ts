@@ -47,7 +47,7 @@ describe("refresh-expiring: access", () => {
 
   it("answers the contract's summary", async () => {
     const s = await run();
-    for (const k of ["claimed", "refreshed", "validated", "failed", "needs_reauth", "skipped", "duration_ms"]) expect(typeof s[k]).toBe("number");
+    for (const k of ["claimed", "refreshed", "validated", "failed", "needs_reauth", "skipped", "duration_ms", "cpu_ms"]) expect(typeof s[k]).toBe("number");
   });
 });
 
@@ -190,10 +190,12 @@ describe("refresh-expiring: crash recovery", () => {
 });
 
 describe("the schedule", () => {
-  it("pg_cron alone refreshes a connection nobody reads, through net.http_post and Vault", async () => {
+  it("pg_cron alone refreshes a connection nobody reads, one run per partition through net.http_post and Vault", async () => {
     const [job] = await sql`select schedule, command from cron.job where jobname = 'refresh-expiring-tokens'`;
     expect(job!.schedule).toBe("* * * * *");
-    expect(job!.command).toContain("vault.decrypted_secrets");
+    expect(job!.command).toBe("select public.request_refresh_runs()");
+    const [{ partitions }] = await sql`select public.refresh_partitions() as partitions` as unknown as [{ partitions: number }];
+    const since = new Date();
     const seeded = await seedConnection(sql, { userId: user.id, provider: "quickbooks", account: "realm-cron", expiresIn: 90 });
     await withCronPaused(sql, true);
     try {
@@ -209,8 +211,19 @@ describe("the schedule", () => {
       expect(r!.last_refreshed_at).not.toBeNull();
       expect(r!.token_expires_at.getTime()).toBeGreaterThan(Date.now() + 1800_000);
       expect(row.status).toBe("connected");
-      const calls = await sql`select status_code from net._http_response order by created desc limit 1`;
-      expect(calls[0]?.status_code ?? 200).toBe(200);
+      // The tick started one run per partition; each answered pg_net at once (202) and recorded its summary.
+      let runs: Record<string, any>[] = [];
+      while (Date.now() < deadline + 10_000) {
+        runs = await sql`select partition, partitions, trigger, finished_at, cpu_ms from public.refresh_runs
+          where started_at >= ${since} and trigger = 'schedule' order by started_at, partition`;
+        if (runs.length >= partitions && runs.slice(0, partitions).every((r) => r.finished_at !== null)) break;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      const tick = runs.slice(0, partitions);
+      expect(tick.map((r) => r.partition).sort()).toEqual(Array.from({ length: partitions }, (_, i) => i));
+      expect(tick.every((r) => r.partitions === partitions && r.finished_at !== null && r.cpu_ms >= 0)).toBe(true);
+      const calls = await sql`select status_code from net._http_response order by created desc limit ${partitions}`;
+      expect(calls.map((c) => c.status_code)).toEqual(Array(partitions).fill(202));
     } finally {
       await withCronPaused(sql, false);
     }

@@ -1,17 +1,24 @@
 import { decryptConnectionToken } from "../db/connection-tokens.ts";
+import type { Sql } from "../db/create-sql.ts";
+import { DEFAULT_RATE_LIMIT_DELAY_MS } from "../oauth/classify-provider-failure.ts";
 import { isProviderError } from "../oauth/provider-error.ts";
 import { validateAccessToken } from "../oauth/token-client.ts";
 import { PROVIDER_CATALOG } from "../providers/catalog.ts";
 import { tryResolveProvider } from "../providers/resolve-provider.ts";
 import {
-  acquireLease, claimDue, claimDueValidations, deferConnection, logEvent, recordFailure, recordValidated, type ConnectionRow,
+  acquireLease, deferConnection, logEvent, recordFailure, recordValidated, releaseLease, type ConnectionRow,
 } from "./connection-store.ts";
 import { endpointParamsOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
 import { ProviderGate } from "./provider-gate.ts";
 import { refreshLeased } from "./refresh-leased.ts";
+import { recordRunFinished, recordRunStarted, type RunTrigger, type StopReason } from "./refresh-runs.ts";
+import { RunBudget } from "./run-budget.ts";
 import { MISCONFIGURED_PAUSE_MS } from "./transitions.ts";
 
-/** The contract's summary of a run, plus which providers were paused or broken. */
+/**
+ * The contract's summary of a run (`claimed` … `cpu_ms`), plus its id (the row of public.refresh_runs), its
+ * partition, why it stopped claiming, and which providers were paused or broken.
+ */
 export interface RunSummary {
   claimed: number;
   refreshed: number;
@@ -20,13 +27,50 @@ export interface RunSummary {
   needs_reauth: number;
   skipped: number;
   duration_ms: number;
+  /** CPU time spent while the run lasted, as the host's {@link RunRequest.cpuClock} measures it (0 without one). */
+  cpu_ms: number;
+  run_id: string;
+  partition: number;
+  partitions: number;
+  stopped_by: StopReason;
   paused_providers: string[];
   broken_providers: string[];
 }
 
+/** What one invocation is asked to do, and how its host measures CPU. */
+export interface RunRequest {
+  /** This run claims only connections with `connection_partition(id, partitions) = partition`. */
+  partition: number;
+  partitions: number;
+  trigger: RunTrigger;
+  /**
+   * Milliseconds of CPU used so far by whatever the host can measure (the Deno process: `Deno.cpuUsage()`).
+   * Only differences are used. Without it the CPU budget is not enforced and `cpu_ms` is 0.
+   */
+  cpuClock?: () => number;
+  /** The run's id (also the owner of its leases); a random UUID by default. */
+  runId?: string;
+  /** Called once the run's row in public.refresh_runs is written (or could not be), before any claim. */
+  onStarted?: () => void;
+}
+
+export const SINGLE_PARTITION: RunRequest = { partition: 0, partitions: 1, trigger: "request" };
+
+/** Largest partition count the claim functions accept. */
+export const MAX_PARTITIONS = 256;
+
+/** CPU a row is assumed to cost before the run has measured its own average (ms). */
+const INITIAL_CPU_PER_ROW_MS = 2;
+
 export interface RunOptions {
   /** Stop claiming after this many ms (Edge Functions are cut at 150 s or 400 s wall clock). */
   budgetMs: number;
+  /**
+   * Stop claiming, and stop starting rows, before the run's measured CPU reaches this many ms (hosted Edge
+   * Functions are cut with error 546 at 2 s of CPU per request). Rows already claimed but not started are
+   * handed back at once; calls in flight finish.
+   */
+  cpuBudgetMs: number;
   /** Refresh what expires within this many seconds. */
   windowSeconds: number;
   /** Rows claimed per batch. */
@@ -42,6 +86,7 @@ export interface RunOptions {
 
 export const DEFAULT_RUN_OPTIONS: RunOptions = {
   budgetMs: 50_000,
+  cpuBudgetMs: 1_500,
   windowSeconds: 300,
   batchSize: 100,
   concurrency: 48,
@@ -59,6 +104,7 @@ export function runOptionsFromEnv(env: Readonly<Record<string, string | undefine
   const d = DEFAULT_RUN_OPTIONS;
   return {
     budgetMs: num("REFRESH_BUDGET_MS", d.budgetMs, 1_000, 390_000),
+    cpuBudgetMs: num("REFRESH_CPU_BUDGET_MS", d.cpuBudgetMs, 100, 60_000),
     windowSeconds: num("REFRESH_WINDOW_SECONDS", d.windowSeconds, 0, 86_400),
     batchSize: num("REFRESH_BATCH_SIZE", d.batchSize, 1, 1_000),
     concurrency: num("REFRESH_CONCURRENCY", d.concurrency, 1, 256),
@@ -69,19 +115,37 @@ export function runOptionsFromEnv(env: Readonly<Record<string, string | undefine
 }
 
 /**
- * One scheduled run: claims due connections in batches (FOR UPDATE SKIP LOCKED plus a lease, so concurrent
- * runs never share a row), refreshes them through a pool of workers bounded overall and per provider, and
- * stops claiming before its time budget; what is left waits for the next tick. A 429 pauses only that
- * provider; a 5xx storm opens that provider's circuit; bad client credentials pause the provider and leave
- * its users as they are. Then it validates due tokens that never expire. Memory holds one batch at a time.
+ * One scheduled run: claims due connections of its partition in batches (FOR UPDATE SKIP LOCKED plus a
+ * lease, so concurrent runs never share a row), refreshes them through a pool of workers bounded overall
+ * and per provider, and stops claiming before its wall-clock budget or its CPU budget, whichever comes
+ * first; what is left waits for the next tick (or another partition's run). A provider-wide 429 pauses that
+ * provider; a per-connection one (the catalog says which) only delays that connection; a 5xx storm opens that
+ * provider's circuit; bad client credentials pause the provider and leave its users as they are. Then it
+ * validates due tokens that never expire. Memory holds one batch at a time.
+ *
+ * The run's row in public.refresh_runs is written when it starts and completed with the summary at the end,
+ * so the summary is visible when nobody waited for the answer.
  */
-export async function runRefreshExpiring(deps: EngineDeps, options: RunOptions = DEFAULT_RUN_OPTIONS): Promise<RunSummary> {
+export async function runRefreshExpiring(
+  deps: EngineDeps,
+  options: RunOptions = DEFAULT_RUN_OPTIONS,
+  request: RunRequest = SINGLE_PARTITION,
+): Promise<RunSummary> {
   const started = Date.now();
   const deadline = started + options.budgetMs;
-  const owner = crypto.randomUUID();
+  const owner = request.runId ?? crypto.randomUUID();
+  const { partition, partitions } = request;
   const summary: RunSummary = {
-    claimed: 0, refreshed: 0, validated: 0, failed: 0, needs_reauth: 0, skipped: 0, duration_ms: 0, paused_providers: [], broken_providers: [],
+    claimed: 0, refreshed: 0, validated: 0, failed: 0, needs_reauth: 0, skipped: 0, duration_ms: 0, cpu_ms: 0,
+    run_id: owner, partition, partitions, stopped_by: "drained", paused_providers: [], broken_providers: [],
   };
+  try {
+    await recordRunStarted(deps.sql, { id: owner, trigger: request.trigger, partition, partitions });
+  } catch (err) {
+    // The record is for operators; a run that cannot write it still refreshes.
+    deps.logger.error("run_record_failed", { error: (err as Error)?.name });
+  }
+  request.onStarted?.();
   const broken = new Set<string>();
   const paused = new Set<string>();
   const gate = new ProviderGate({
@@ -96,23 +160,41 @@ export async function runRefreshExpiring(deps: EngineDeps, options: RunOptions =
   // Leave room for the calls in flight to finish (provider timeout 10 s) before the budget ends.
   const claimUntil = deadline - 12_000;
 
+  // Rows in progress (or queued) still cost CPU after a check, so the budget counts them (run-budget.ts).
+  const budget = new RunBudget({ claimUntil, cpuBudgetMs: options.cpuBudgetMs, cpuClock: request.cpuClock, initialCpuPerRowMs: INITIAL_CPU_PER_ROW_MS });
+  let rowsActive = 0;
+  const budgetReached = (rowsAhead: number) => budget.reached(rowsAhead);
+
   async function defer(row: ConnectionRow, at: Date) {
     summary.skipped += 1;
     await deferConnection(deps.sql, row.id, owner, at);
   }
 
   async function refreshOne(row: ConnectionRow): Promise<void> {
+    if (budgetReached(rowsActive)) return defer(row, nowOf(deps));
     const admission = await gate.admit(row.provider);
     if (!admission.admitted) {
       if (admission.reason === "paused") paused.add(row.provider);
       return defer(row, new Date(admission.retryAt));
     }
     try {
-      if (Date.now() > deadline - 11_000) return await defer(row, nowOf(deps));
+      if (Date.now() > deadline - 11_000) {
+        budget.stop("time_budget");
+        return await defer(row, nowOf(deps));
+      }
+      if (budgetReached(rowsActive)) return await defer(row, nowOf(deps));
       // Renew the lease right before the provider call, so it cannot lapse while the call is in flight
       // (a row may have waited in the queue for part of its claim lease).
       const leased = await acquireLease(deps.sql, row.id, owner, leaseOf(deps));
-      if (!leased || leased.version !== row.version) {
+      if (!leased) {
+        summary.skipped += 1;
+        return;
+      }
+      if (leased.version !== row.version) {
+        // Someone rewrote the row since the claim (a reconnect, a disconnect, a refresh after our claim lease
+        // lapsed): it is no longer what was due. Give the renewed lease back at once, or the row would stay
+        // blocked for a whole lease.
+        await releaseLease(deps.sql, row.id, owner);
         summary.skipped += 1;
         return;
       }
@@ -135,8 +217,12 @@ export async function runRefreshExpiring(deps: EngineDeps, options: RunOptions =
             gate.pause(row.provider, Date.now() + MISCONFIGURED_PAUSE_MS);
           } else if (outcome.code === "rate_limited") {
             summary.failed += 1;
-            paused.add(row.provider);
-            gate.pause(row.provider, Date.now() + (outcome.retryAfterMs ?? 60_000));
+            // A per-connection limit (Google's "User-rate limit exceeded") delays only this row, which
+            // refreshLeased already rescheduled after the wait; a provider-wide one pauses the provider.
+            if (outcome.rateLimitScope !== "connection") {
+              paused.add(row.provider);
+              gate.pause(row.provider, Date.now() + (outcome.retryAfterMs ?? DEFAULT_RATE_LIMIT_DELAY_MS));
+            }
           } else {
             summary.failed += 1;
             if (outcome.code === "transient") gate.recordTransient(row.provider);
@@ -148,6 +234,7 @@ export async function runRefreshExpiring(deps: EngineDeps, options: RunOptions =
   }
 
   async function validateOne(row: ConnectionRow): Promise<void> {
+    if (budgetReached(rowsActive)) return defer(row, nowOf(deps));
     const resolved = tryResolveProvider(row.provider, deps.env);
     const interval = (resolved.configured ? resolved.provider.definition.validation?.intervalSeconds : undefined) ?? 86_400;
     if (!resolved.configured) return defer(row, new Date(Date.now() + MISCONFIGURED_PAUSE_MS));
@@ -176,7 +263,10 @@ export async function runRefreshExpiring(deps: EngineDeps, options: RunOptions =
       if (reauth) summary.needs_reauth += 1;
       else summary.failed += 1;
       if (err.code === "transient") gate.recordTransient(row.provider);
-      if (err.code === "rate_limited") gate.pause(row.provider, Date.now() + (err.retryAfterMs ?? 60_000));
+      if (err.code === "rate_limited" && err.rateLimitScope !== "connection") {
+        paused.add(row.provider);
+        gate.pause(row.provider, Date.now() + (err.retryAfterMs ?? DEFAULT_RATE_LIMIT_DELAY_MS));
+      }
     } finally {
       admission.release();
     }
@@ -188,11 +278,18 @@ export async function runRefreshExpiring(deps: EngineDeps, options: RunOptions =
     let exhausted = false;
     let claiming: Promise<void> | null = null;
     const refill = async () => {
-      if (exhausted || Date.now() > claimUntil) {
+      if (exhausted || budgetReached(queue.length + rowsActive)) {
         exhausted = true;
         return;
       }
-      const rows = await claim(options.batchSize);
+      // Near the CPU budget, claim only what still fits.
+      const n = Math.min(options.batchSize, budget.rowsAffordable(queue.length + rowsActive));
+      if (n < 1) {
+        budget.stop("cpu_budget");
+        exhausted = true;
+        return;
+      }
+      const rows = await claim(n);
       summary.claimed += rows.length;
       if (rows.length === 0) exhausted = true;
       queue.push(...rows);
@@ -212,23 +309,57 @@ export async function runRefreshExpiring(deps: EngineDeps, options: RunOptions =
           if (exhausted) return;
           continue;
         }
+        rowsActive += 1;
         try {
           await work(row);
         } catch (err) {
           summary.failed += 1;
           deps.logger.error("refresh_run_error", { provider: row.provider, error: (err as Error)?.name });
           await deferConnection(deps.sql, row.id, owner, new Date(Date.now() + 60_000)).catch(() => {});
+        } finally {
+          rowsActive -= 1;
+          budget.rowDone();
         }
       }
     };
     await Promise.all(Array.from({ length: options.concurrency }, worker));
   }
 
-  await drain((n) => claimDue(deps.sql, n, leaseOf(deps) * 2, owner, options.windowSeconds), refreshOne);
-  await drain((n) => claimDueValidations(deps.sql, n, leaseOf(deps) * 2, owner), validateOne);
+  const finish = async (error?: unknown) => {
+    summary.duration_ms = Date.now() - started;
+    summary.cpu_ms = Math.round(budget.cpuSpent());
+    summary.stopped_by = error === undefined ? (budget.stopped ?? "drained") : "error";
+    summary.paused_providers = [...paused].sort();
+    summary.broken_providers = [...new Set([...broken, ...gate.openCircuits()])].sort();
+    try {
+      await recordRunFinished(deps.sql, owner, { ...summary, ...(error === undefined ? {} : { error_code: "internal" }) });
+    } catch (err) {
+      deps.logger.error("run_record_failed", { error: (err as Error)?.name });
+    }
+  };
 
-  summary.duration_ms = Date.now() - started;
-  summary.paused_providers = [...paused].sort();
-  summary.broken_providers = [...new Set([...broken, ...gate.openCircuits()])].sort();
+  try {
+    const lease = leaseOf(deps) * 2;
+    await drain((n) => claimDuePartition(deps.sql, n, lease, owner, options.windowSeconds, partition, partitions), refreshOne);
+    await drain((n) => claimDueValidationsPartition(deps.sql, n, lease, owner, partition, partitions), validateOne);
+  } catch (err) {
+    await finish(err);
+    throw err;
+  }
+  await finish();
   return summary;
+}
+
+/** claim_due_connections over one partition (the six-argument form; one partition is the whole table). */
+export async function claimDuePartition(
+  sql: Sql, batch: number, leaseSeconds: number, owner: string, windowSeconds: number, partition: number, partitions: number,
+): Promise<ConnectionRow[]> {
+  return sql<ConnectionRow[]>`select * from public.claim_due_connections(${batch}, ${leaseSeconds}, ${owner}, ${windowSeconds}, ${partition}, ${partitions})`;
+}
+
+/** claim_due_validations over one partition. */
+export async function claimDueValidationsPartition(
+  sql: Sql, batch: number, leaseSeconds: number, owner: string, partition: number, partitions: number,
+): Promise<ConnectionRow[]> {
+  return sql<ConnectionRow[]>`select * from public.claim_due_validations(${batch}, ${leaseSeconds}, ${owner}, ${partition}, ${partitions})`;
 }

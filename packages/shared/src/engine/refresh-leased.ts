@@ -1,6 +1,6 @@
 import { decryptConnectionToken, encryptConnectionTokens } from "../db/connection-tokens.ts";
 import { backoffDelay } from "../oauth/backoff-delay.ts";
-import { isProviderError, type ProviderError, type ProviderErrorCode } from "../oauth/provider-error.ts";
+import { isProviderError, type ProviderError, type ProviderErrorCode, type RateLimitScope } from "../oauth/provider-error.ts";
 import type { RefreshedTokenSet } from "../oauth/refresh-grant.ts";
 import { refreshTokens, revokeTokens } from "../oauth/token-client.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
@@ -39,6 +39,8 @@ export type RefreshOutcome =
     /** When the row becomes due again; null when the user must reconnect. */
     retryAt: Date | null;
     retryAfterMs?: number;
+    /** For `rate_limited`: whose limit it was (the scheduler pauses the provider only for `provider`). */
+    rateLimitScope?: RateLimitScope;
     status: number | undefined;
   };
 
@@ -256,7 +258,10 @@ async function recordProviderFailure(
   if (await recordFailure(deps.sql, row.id, owner, err.code, err.message, retryAt, transition.status === "needs_reauth" ? "needs_reauth" : null)) released();
   deps.logger.warn("refresh_failed", { provider: row.provider, code: err.code, http_status: err.status, upstream_error: err.error, duration_ms: durationMs });
   await logEvent(deps.sql, { connectionId: row.id, action: "refresh", outcome: "failure", httpStatus: err.status ?? null, errorCode: err.code, durationMs });
-  return { kind: "failed", code: err.code, retryAt, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}), status: err.status };
+  return {
+    kind: "failed", code: err.code, retryAt, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+    ...(err.rateLimitScope ? { rateLimitScope: err.rateLimitScope } : {}), status: err.status,
+  };
 }
 
 /**

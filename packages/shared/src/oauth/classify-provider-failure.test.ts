@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PROVIDER_IDS, type ProviderId } from "../providers/provider-ids.ts";
-import { classifyNetworkError, classifyProviderFailure, DEFAULT_RATE_LIMIT_DELAY_MS } from "./classify-provider-failure.ts";
+import { classifyNetworkError, classifyProviderFailure, DEFAULT_RATE_LIMIT_DELAY_MS, MIN_RATE_LIMIT_DELAY_MS } from "./classify-provider-failure.ts";
 import { ProviderError, type ProviderErrorCode } from "./provider-error.ts";
 import { parseRefreshResponse } from "./refresh-grant.ts";
 import { json, NOW, testProvider } from "./test-support.ts";
@@ -22,6 +22,7 @@ interface Row {
   code: ProviderErrorCode;
   error?: string;
   retryAfterMs?: number;
+  scope?: "connection" | "provider";
 }
 
 const form = (status: number, body: string) =>
@@ -35,13 +36,16 @@ const googleRows: Row[] = [
     response: () => json(403, { error: { code: 403, message: "User-rate limit exceeded", errors: [{ reason: "userRateLimitExceeded" }] } }),
     code: "rate_limited",
     retryAfterMs: DEFAULT_RATE_LIMIT_DELAY_MS,
+    scope: "connection",
   },
   {
     label: "403 rateLimitExceeded reason",
-    response: () => json(403, { error: { code: 403, message: "Rate Limit Exceeded", errors: [{ reason: "rateLimitExceeded" }] } }, { "retry-after": "7" }),
+    response: () => json(403, { error: { code: 403, message: "Rate Limit Exceeded", errors: [{ reason: "rateLimitExceeded" }] } }, { "retry-after": "75" }),
     code: "rate_limited",
-    retryAfterMs: 7000,
+    retryAfterMs: 75_000,
+    scope: "provider",
   },
+  { label: "429 project quota", response: () => json(429, { error: { code: 429, message: "Quota exceeded", status: "RESOURCE_EXHAUSTED" } }), code: "rate_limited", scope: "provider" },
   { label: "403 insufficient permissions is not a rate limit", response: () => json(403, { error: { code: 403, message: "Insufficient Permission" } }), code: "transient" },
 ];
 
@@ -54,8 +58,9 @@ const ROWS: Record<ProviderId, Row[]> = {
   discord: [
     { label: "400 invalid_grant (rotated RT reused)", response: () => json(400, { error: "invalid_grant" }), code: "reauth_required", error: "invalid_grant" },
     { label: "401 invalid_client", response: () => json(401, { error: "invalid_client" }), code: "client_misconfigured" },
-    { label: "429 body retry_after float", response: () => json(429, { message: "You are being rate limited.", retry_after: 1.337, global: false }), code: "rate_limited", retryAfterMs: 1337 },
-    { label: "429 header wins over body", response: () => json(429, { retry_after: 9.5 }, { "retry-after": "2" }), code: "rate_limited", retryAfterMs: 2000 },
+    { label: "429 body retry_after float", response: () => json(429, { message: "You are being rate limited.", retry_after: 41.337, global: false }), code: "rate_limited", retryAfterMs: 41_337, scope: "provider" },
+    { label: "429 header wins over body", response: () => json(429, { retry_after: 90.5 }, { "retry-after": "45" }), code: "rate_limited", retryAfterMs: 45_000 },
+    { label: "429 body retry_after below the floor", response: () => json(429, { retry_after: 1.337, global: false }), code: "rate_limited", retryAfterMs: MIN_RATE_LIMIT_DELAY_MS },
   ],
   google: googleRows,
   youtube: googleRows,
@@ -73,7 +78,7 @@ const ROWS: Record<ProviderId, Row[]> = {
   ],
   shopify: [
     { label: "400 invalid_grant", response: () => json(400, { error: "invalid_grant", error_description: "refresh token is invalid" }), code: "reauth_required" },
-    { label: "429 Retry-After 2.0", response: () => json(429, { errors: "Exceeded 2 calls per second for api client." }, { "retry-after": "2.0" }), code: "rate_limited", retryAfterMs: 2000 },
+    { label: "429 Retry-After 2.0", response: () => json(429, { errors: "Exceeded 2 calls per second for api client." }, { "retry-after": "2.0" }), code: "rate_limited", retryAfterMs: MIN_RATE_LIMIT_DELAY_MS },
     { label: "401 without error code on the token endpoint", response: () => json(401, { errors: "[API] Invalid API key or access token" }), code: "client_misconfigured" },
   ],
   quickbooks: [
@@ -84,7 +89,11 @@ const ROWS: Record<ProviderId, Row[]> = {
   xero: [
     { label: "400 invalid_grant (RT unused 60 days)", response: () => json(400, { error: "invalid_grant" }), code: "reauth_required" },
     { label: "400 invalid_client", response: () => json(400, { error: "invalid_client" }), code: "client_misconfigured" },
-    { label: "429 concurrency limit", response: () => json(429, {}, { "retry-after": "60", "x-rate-limit-problem": "concurrent" }), code: "rate_limited", retryAfterMs: 60_000 },
+    { label: "429 concurrency limit", response: () => json(429, {}, { "retry-after": "60", "x-rate-limit-problem": "concurrent" }), code: "rate_limited", retryAfterMs: 60_000, scope: "connection" },
+    { label: "429 tenant minute limit", response: () => json(429, {}, { "retry-after": "40", "x-rate-limit-problem": "Minute" }), code: "rate_limited", retryAfterMs: 40_000, scope: "connection" },
+    { label: "429 tenant daily limit", response: () => json(429, {}, { "retry-after": "3600", "x-rate-limit-problem": "day" }), code: "rate_limited", retryAfterMs: 3_600_000, scope: "connection" },
+    { label: "429 app minute limit", response: () => json(429, {}, { "retry-after": "40", "x-rate-limit-problem": "appminute" }), code: "rate_limited", retryAfterMs: 40_000, scope: "provider" },
+    { label: "429 without the header", response: () => json(429, {}, { "retry-after": "40" }), code: "rate_limited", scope: "provider" },
   ],
   lightspeed: [
     { label: "400 invalid_grant (used RT)", response: () => json(400, { error: "invalid_grant", error_description: "The refresh token is invalid." }), code: "reauth_required" },
@@ -109,7 +118,7 @@ const ROWS: Record<ProviderId, Row[]> = {
   reddit: [
     { label: "400 invalid_grant", response: () => json(400, { error: "invalid_grant" }), code: "reauth_required" },
     { label: "401 numeric error body", response: () => json(401, { message: "Unauthorized", error: 401 }), code: "client_misconfigured" },
-    { label: "429 Retry-After", response: () => json(429, { message: "Too Many Requests", error: 429 }, { "retry-after": "12" }), code: "rate_limited", retryAfterMs: 12_000 },
+    { label: "429 Retry-After", response: () => json(429, { message: "Too Many Requests", error: 429 }, { "retry-after": "12" }), code: "rate_limited", retryAfterMs: MIN_RATE_LIMIT_DELAY_MS },
   ],
   twitch: [
     { label: "400 Invalid refresh token", response: () => json(400, { status: 400, message: "Invalid refresh token" }), code: "reauth_required" },
@@ -137,7 +146,9 @@ describe("refresh failures are classified per provider", () => {
     expect(typeof e.status).toBe("number");
     if (row.error !== undefined) expect(e.error).toBe(row.error);
     if (row.retryAfterMs !== undefined) expect(e.retryAfterMs).toBe(row.retryAfterMs);
-    if (row.code === "rate_limited") expect(e.retryAfterMs).toBeGreaterThanOrEqual(0);
+    if (row.code === "rate_limited") expect(e.retryAfterMs).toBeGreaterThanOrEqual(MIN_RATE_LIMIT_DELAY_MS);
+    if (row.code === "rate_limited") expect(e.rateLimitScope).toBe(row.scope ?? "provider");
+    else expect(e.rateLimitScope).toBeUndefined();
   });
 });
 
@@ -219,8 +230,8 @@ describe("no secrets in errors", () => {
 
 describe("classifyProviderFailure", () => {
   it("reads a Response and classifies it", async () => {
-    const error = await classifyProviderFailure(testProvider("discord"), "refresh", json(429, { retry_after: 3 }));
-    expect(error).toMatchObject({ code: "rate_limited", retryAfterMs: 3000 });
+    const error = await classifyProviderFailure(testProvider("discord"), "refresh", json(429, { retry_after: 33 }));
+    expect(error).toMatchObject({ code: "rate_limited", retryAfterMs: 33_000, rateLimitScope: "provider" });
   });
 
   it.each([
@@ -230,5 +241,33 @@ describe("classifyProviderFailure", () => {
   ])("classifies %s as transient", async (cause, message) => {
     const error = await classifyProviderFailure(testProvider("spotify"), "refresh", cause);
     expect(error).toMatchObject({ code: "transient", message, status: undefined });
+  });
+});
+
+describe("rate limit floor and scope", () => {
+  it("never lets Retry-After: 0 (or a date in the past) mean 'again at once'", async () => {
+    for (const value of ["0", "0.0", "Mon, 23 Nov 2026 11:00:00 GMT"]) {
+      const error = await classifyProviderFailure(testProvider("spotify"), "refresh", json(429, {}, { "retry-after": value }), { now: NOW });
+      expect(error).toMatchObject({ code: "rate_limited", retryAfterMs: MIN_RATE_LIMIT_DELAY_MS });
+    }
+  });
+
+  it("keeps a long Retry-After as it is", async () => {
+    const error = await classifyProviderFailure(testProvider("spotify"), "refresh", json(429, {}, { "retry-after": "86400" }), { now: NOW });
+    expect(error.retryAfterMs).toBe(86_400_000);
+  });
+
+  it("Google's per-user 403 is the connection's limit, its project limit the provider's, on validation calls too", async () => {
+    const perUser = await classifyProviderFailure(testProvider("gmail"), "validate",
+      json(403, { error: { code: 403, message: "User-rate limit exceeded.", errors: [{ reason: "userRateLimitExceeded" }] } }));
+    expect(perUser).toMatchObject({ code: "rate_limited", rateLimitScope: "connection" });
+    const project = await classifyProviderFailure(testProvider("gmail"), "validate",
+      json(403, { error: { code: 403, message: "Rate Limit Exceeded", errors: [{ reason: "rateLimitExceeded" }] } }));
+    expect(project).toMatchObject({ code: "rate_limited", rateLimitScope: "provider" });
+  });
+
+  it("sets no scope on failures that are not rate limits", async () => {
+    const error = await classifyProviderFailure(testProvider("xero"), "refresh", json(503, {}, { "x-rate-limit-problem": "minute" }));
+    expect(error).toMatchObject({ code: "transient", rateLimitScope: undefined });
   });
 });

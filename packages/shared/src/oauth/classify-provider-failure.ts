@@ -1,6 +1,6 @@
 import type { ProviderApiCall, ProviderErrorRule } from "../providers/provider-definition.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
-import { ProviderError, type ProviderErrorCode, type ProviderOperation } from "./provider-error.ts";
+import { ProviderError, type ProviderErrorCode, type ProviderOperation, type RateLimitScope } from "./provider-error.ts";
 import { redactSecrets } from "./redact.ts";
 import { readResponseBody, type ResponseBody } from "./response-body.ts";
 import { parseRetryAfter, retryAfterSecondsToMs } from "./retry-after.ts";
@@ -11,6 +11,15 @@ import { parseRetryAfter, retryAfterSecondsToMs } from "./retry-after.ts";
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export const DEFAULT_RATE_LIMIT_DELAY_MS = 60_000;
+
+/**
+ * Shortest wait applied to a rate limit (30 s, the retry backoff's base). RFC 9110 lets `Retry-After: 0`
+ * (or a date in the past) mean "now"; taken literally, the scheduler would claim the same connection again
+ * in the same run and get the same answer. A rate limit never retries sooner than a transient failure would.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3
+ */
+export const MIN_RATE_LIMIT_DELAY_MS = 30_000;
 
 /**
  * An HTTP answer that is a failure (non-2xx, or a 2xx carrying an `error` field).
@@ -54,10 +63,14 @@ function upstreamFields(body: ResponseBody): { error: string | undefined; descri
   };
 }
 
-function ruleMatches(rule: ProviderErrorRule, status: number, error: string | undefined, haystack: string): boolean {
+function ruleMatches(rule: ProviderErrorRule, status: number, error: string | undefined, haystack: string, headers: Headers): boolean {
   if (rule.status !== undefined && !rule.status.includes(status)) return false;
   if (rule.error !== undefined && rule.error !== error) return false;
   if (rule.match !== undefined && !haystack.includes(rule.match.toLowerCase())) return false;
+  if (rule.header !== undefined) {
+    const value = headers.get(rule.header.name)?.trim().toLowerCase();
+    if (value === undefined || !rule.header.values.some((v) => v.toLowerCase() === value)) return false;
+  }
   return true;
 }
 
@@ -67,10 +80,16 @@ function apiCallOf(provider: ResolvedProvider, operation: ProviderOperation): Pr
   return undefined;
 }
 
-function codeFor(provider: ResolvedProvider, operation: ProviderOperation, status: number, error: string | undefined, haystack: string): ProviderErrorCode {
+function codeFor(
+  provider: ResolvedProvider, operation: ProviderOperation, status: number, error: string | undefined, haystack: string, headers: Headers,
+): { code: ProviderErrorCode; scope?: RateLimitScope | undefined } {
   for (const rule of provider.definition.errorRules) {
-    if (ruleMatches(rule, status, error, haystack)) return rule.code;
+    if (ruleMatches(rule, status, error, haystack, headers)) return { code: rule.code, scope: rule.scope };
   }
+  return { code: genericCodeFor(provider, operation, status, error) };
+}
+
+function genericCodeFor(provider: ResolvedProvider, operation: ProviderOperation, status: number, error: string | undefined): ProviderErrorCode {
   const call = apiCallOf(provider, operation);
   if (call !== undefined) {
     // A call authenticated with our client credentials (GitHub's token check) failing with 401 is our fault.
@@ -96,8 +115,9 @@ function codeFor(provider: ResolvedProvider, operation: ProviderOperation, statu
  * `client_misconfigured`, and `transient` for anything unrecognised.
  *
  * For `rate_limited`, `retryAfterMs` comes from `Retry-After` (seconds or HTTP-date), else the catalog's body
- * field (Discord `retry_after`), else {@link DEFAULT_RATE_LIMIT_DELAY_MS}. A `Retry-After` on other failures
- * (503) is kept as well.
+ * field (Discord `retry_after`), else {@link DEFAULT_RATE_LIMIT_DELAY_MS}, and is never below
+ * {@link MIN_RATE_LIMIT_DELAY_MS}; `rateLimitScope` is the matching rule's `scope`, else the catalog's
+ * `rateLimit.scope`. A `Retry-After` on other failures (503) is kept as well.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  * @see https://www.rfc-editor.org/rfc/rfc6585#section-4
@@ -112,13 +132,15 @@ export function classifyHttpFailure(
   const { status, headers, body } = failure;
   const { error, description } = upstreamFields(body);
   const haystack = `${description ?? ""}\n${body.text}`.toLowerCase();
-  const code = codeFor(provider, operation, status, error, haystack);
+  const { code, scope } = codeFor(provider, operation, status, error, haystack, headers);
 
   let retryAfterMs = parseRetryAfter(headers.get("retry-after"), now);
+  let rateLimitScope: RateLimitScope | undefined;
   if (code === "rate_limited") {
     const field = provider.definition.rateLimit.bodyRetryAfterField;
     retryAfterMs ??= field === undefined ? undefined : retryAfterSecondsToMs(body.fields?.[field]);
-    retryAfterMs ??= DEFAULT_RATE_LIMIT_DELAY_MS;
+    retryAfterMs = Math.max(MIN_RATE_LIMIT_DELAY_MS, retryAfterMs ?? DEFAULT_RATE_LIMIT_DELAY_MS);
+    rateLimitScope = scope ?? provider.definition.rateLimit.scope;
   }
 
   const secrets = [provider.clientSecret, ...(options.secrets ?? [])];
@@ -135,6 +157,7 @@ export function classifyHttpFailure(
     error: safeError,
     error_description: safeDescription,
     retryAfterMs,
+    rateLimitScope,
   });
 }
 

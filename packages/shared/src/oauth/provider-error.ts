@@ -27,6 +27,13 @@ export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];
 export type ProviderOperation = "exchange" | "refresh" | "revoke" | "validate" | "identity";
 
 /**
+ * Who a rate limit applies to: `connection` (one user's or tenant's quota: only that connection waits) or
+ * `provider` (the app's quota with the provider: every connection of the provider waits). Set on every
+ * `rate_limited` error from the provider catalog's rules.
+ */
+export type RateLimitScope = "connection" | "provider";
+
+/**
  * Fields of a {@link ProviderError} besides its code and message.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
@@ -44,6 +51,8 @@ export interface ProviderErrorDetails {
   readonly error_description?: string | undefined;
   /** How long to wait before retrying, in milliseconds. */
   readonly retryAfterMs?: number | undefined;
+  /** For `rate_limited`: whether the limit is one connection's or the whole provider's. */
+  readonly rateLimitScope?: RateLimitScope | undefined;
   /** Underlying error (non-enumerable). */
   readonly cause?: unknown;
 }
@@ -70,6 +79,8 @@ export class ProviderError extends Error {
   readonly error_description: string | undefined;
   /** Wait before retrying, in milliseconds (always set for `rate_limited`). */
   readonly retryAfterMs: number | undefined;
+  /** Whose limit was hit (always set for `rate_limited`). */
+  readonly rateLimitScope: RateLimitScope | undefined;
 
   /**
    * @param code - One of {@link PROVIDER_ERROR_CODES}.
@@ -86,6 +97,7 @@ export class ProviderError extends Error {
     this.error = details.error;
     this.error_description = details.error_description;
     this.retryAfterMs = details.retryAfterMs;
+    this.rateLimitScope = details.rateLimitScope;
   }
 }
 

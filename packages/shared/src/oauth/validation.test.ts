@@ -130,9 +130,9 @@ describe("parseValidationResponse", () => {
   });
 
   it("keeps rate limits and outages apart from invalid tokens", async () => {
-    await expect(parseValidationResponse(testProvider("twitch"), json(429, {}, { "retry-after": "5" }))).rejects.toMatchObject({
+    await expect(parseValidationResponse(testProvider("twitch"), json(429, {}, { "retry-after": "35" }))).rejects.toMatchObject({
       code: "rate_limited",
-      retryAfterMs: 5000,
+      retryAfterMs: 35_000,
     });
     await expect(parseValidationResponse(testProvider("shopify"), new Response("oops", { status: 503 }))).rejects.toMatchObject({ code: "transient" });
   });

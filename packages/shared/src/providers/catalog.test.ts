@@ -142,7 +142,19 @@ describe("catalog validation", () => {
   it("rejects an error rule that matches everything", () => {
     const entry = clone(RAW_PROVIDER_CATALOG.spotify) as unknown as { errorRules: unknown[] };
     entry.errorRules = [{ code: "transient", docs: "https://example.com/x" }];
-    expect(rejectionOf(entry)).toBe('"spotify.errorRules.0" must set at least one of status, error, match');
+    expect(rejectionOf(entry)).toBe('"spotify.errorRules.0" must set at least one of status, error, match, header');
+  });
+
+  it("says whose quota a rate limit is, for every provider, and only on rate-limit rules", () => {
+    for (const id of Object.keys(RAW_PROVIDER_CATALOG) as (keyof typeof RAW_PROVIDER_CATALOG)[]) {
+      expect(["connection", "provider"]).toContain(RAW_PROVIDER_CATALOG[id].rateLimit.scope);
+    }
+    const entry = clone(RAW_PROVIDER_CATALOG.spotify) as unknown as { errorRules: unknown[]; rateLimit: Record<string, unknown> };
+    entry.errorRules = [{ status: [400], code: "transient", scope: "connection", docs: "https://example.com/x" }];
+    expect(rejectionOf(entry)).toBe('"spotify.errorRules.0" may set scope only with code rate_limited');
+    const noScope = clone(RAW_PROVIDER_CATALOG.spotify) as unknown as { rateLimit: Record<string, unknown> };
+    delete noScope.rateLimit["scope"];
+    expect(rejectionOf(noScope)).toMatch(/^"spotify\.rateLimit\.scope" must be one of/);
   });
 
   it("rejects an entry filed under another id or with the wrong env prefix", () => {

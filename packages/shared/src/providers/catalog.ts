@@ -15,6 +15,13 @@ const GITHUB_CHECK_DOCS = "https://docs.github.com/en/rest/apps/oauth-applicatio
  * environment prefix and default scopes). Google never returns a new RT on refresh; RTs die after six months
  * unused; `access_type=offline&prompt=consent` is what yields an RT.
  *
+ * Rate limits: Google's API error guides tell two 403s apart. "User-rate limit exceeded" (reason
+ * `userRateLimitExceeded`) is the per-user limit: only that user's connection waits (`scope: "connection"`).
+ * "Rate Limit Exceeded" (reason `rateLimitExceeded`) and a 429 are the project's limits, shared by every user
+ * of this app: the provider waits (`scope: "provider"`). The per-user rule comes first, because its body also
+ * contains "RateLimitExceeded".
+ *
+ * @see https://developers.google.com/workspace/gmail/api/guides/handle-errors
  * @see https://developers.google.com/identity/protocols/oauth2/web-server#offline
  * @see https://developers.google.com/identity/protocols/oauth2#expiration
  */
@@ -80,10 +87,11 @@ const google = {
     call: { method: "GET", path: "/userinfo", auth: "bearer", body: "none", docs: "https://developers.google.com/identity/openid-connect/openid-connect#obtaininguserprofileinformation" },
     idField: "sub",
   },
-  rateLimit: { retryAfterFormat: "seconds", docs: GOOGLE_RATE_DOCS },
+  rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: GOOGLE_RATE_DOCS },
   errorRules: [
-    { status: [403], match: "User-rate limit exceeded", code: "rate_limited", docs: GOOGLE_RATE_DOCS },
-    { status: [403], match: "rateLimitExceeded", code: "rate_limited", docs: GOOGLE_RATE_DOCS },
+    { status: [403], match: "User-rate limit exceeded", code: "rate_limited", scope: "connection", docs: GOOGLE_RATE_DOCS },
+    { status: [403], match: "userRateLimitExceeded", code: "rate_limited", scope: "connection", docs: GOOGLE_RATE_DOCS },
+    { status: [403], match: "rateLimitExceeded", code: "rate_limited", scope: "provider", docs: GOOGLE_RATE_DOCS },
   ],
 } as const satisfies ProviderDefinition;
 
@@ -143,7 +151,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       call: { method: "GET", path: "/me", auth: "bearer", body: "none", docs: "https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile" },
       idField: "id",
     },
-    rateLimit: { retryAfterFormat: "seconds", docs: "https://developer.spotify.com/documentation/web-api/concepts/rate-limits" },
+    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://developer.spotify.com/documentation/web-api/concepts/rate-limits" },
     errorRules: [],
   },
 
@@ -207,6 +215,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       idField: "user.id",
     },
     rateLimit: {
+      scope: "provider",
       retryAfterFormat: "seconds",
       bodyRetryAfterField: "retry_after",
       docs: "https://discord.com/developers/docs/topics/rate-limits",
@@ -325,7 +334,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       call: { method: "GET", path: "/user", auth: "bearer", body: "none", docs: "https://docs.github.com/en/rest/users/users#get-the-authenticated-user" },
       idField: "id",
     },
-    rateLimit: { retryAfterFormat: "seconds", docs: "https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api" },
+    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api" },
     errorRules: [
       {
         error: "bad_refresh_token",
@@ -398,7 +407,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       call: { method: "GET", path: "/users/me", auth: "bearer", body: "none", docs: "https://developers.etsy.com/documentation/reference#operation/getMe" },
       idField: "user_id",
     },
-    rateLimit: { retryAfterFormat: "seconds", docs: "https://developers.etsy.com/documentation/essentials/rate-limits" },
+    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://developers.etsy.com/documentation/essentials/rate-limits" },
     errorRules: [],
   },
 
@@ -467,7 +476,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       param: "shop",
       docs: "https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant",
     },
-    rateLimit: { retryAfterFormat: "seconds", docs: "https://shopify.dev/docs/api/usage/limits" },
+    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://shopify.dev/docs/api/usage/limits" },
     errorRules: [],
   },
 
@@ -530,14 +539,16 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       param: "realmId",
       docs: "https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0#step-6-receive-the-authorization-code",
     },
-    rateLimit: { retryAfterFormat: "none", docs: "https://developer.intuit.com/app/developer/qbo/docs/learn/rest-api-features#limits-and-throttles" },
+    rateLimit: { scope: "provider", retryAfterFormat: "none", docs: "https://developer.intuit.com/app/developer/qbo/docs/learn/rest-api-features#limits-and-throttles" },
     errorRules: [],
   },
 
   /**
    * Xero: Basic auth only; `offline_access` scope for an RT; RTs rotate with a 30-minute grace for the old one
    * and die after 60 days unused; tenants come from GET /connections; 5 concurrent calls, 60/min, 5,000/day
-   * per tenant.
+   * per tenant. Xero's limits page says which limit a 429 hit in the `X-Rate-Limit-Problem` header: `minute`,
+   * `day` and `concurrent` are the tenant's own limits (only that connection waits), `appminute` the app's limit across
+   * all tenants (the provider waits, as for any 429 without the header).
    * @see https://developer.xero.com/documentation/guides/oauth2/auth-flow
    * @see https://developer.xero.com/documentation/guides/oauth2/limits
    */
@@ -597,13 +608,22 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       idField: "0.tenantId",
     },
     rateLimit: {
+      scope: "provider",
       retryAfterFormat: "seconds",
       maxConcurrentRequests: 5,
       requestsPerMinute: 60,
       requestsPerDay: 5000,
       docs: "https://developer.xero.com/documentation/guides/oauth2/limits",
     },
-    errorRules: [],
+    errorRules: [
+      {
+        status: [429],
+        header: { name: "X-Rate-Limit-Problem", values: ["minute", "day", "concurrent"] },
+        code: "rate_limited",
+        scope: "connection",
+        docs: "https://developer.xero.com/documentation/guides/oauth2/limits",
+      },
+    ],
   },
 
   /**
@@ -656,7 +676,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       param: "domain_prefix",
       docs: "https://x-series-api.lightspeedhq.com/docs/authorization",
     },
-    rateLimit: { retryAfterFormat: "http_date", docs: "https://x-series-api.lightspeedhq.com/docs/rate_limiting" },
+    rateLimit: { scope: "provider", retryAfterFormat: "http_date", docs: "https://x-series-api.lightspeedhq.com/docs/rate_limiting" },
     errorRules: [],
   },
 
@@ -710,7 +730,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       call: { method: "GET", path: "/me", auth: "bearer", body: "none", docs: "https://learn.microsoft.com/en-us/graph/api/user-get" },
       idField: "id",
     },
-    rateLimit: { retryAfterFormat: "seconds", docs: "https://learn.microsoft.com/en-us/graph/throttling" },
+    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://learn.microsoft.com/en-us/graph/throttling" },
     errorRules: [
       { error: "interaction_required", code: "reauth_required", docs: "https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes" },
       { error: "consent_required", code: "reauth_required", docs: "https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes" },
@@ -778,7 +798,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       call: { method: "GET", path: "/users/me", auth: "bearer", body: "none", docs: "https://docs.x.com/x-api/users/user-lookup-me" },
       idField: "data.id",
     },
-    rateLimit: { retryAfterFormat: "none", docs: "https://docs.x.com/x-api/fundamentals/rate-limits" },
+    rateLimit: { scope: "provider", retryAfterFormat: "none", docs: "https://docs.x.com/x-api/fundamentals/rate-limits" },
     errorRules: [
       {
         status: [400],
@@ -840,7 +860,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       call: { method: "GET", path: "/userinfo", auth: "bearer", body: "none", docs: "https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2" },
       idField: "sub",
     },
-    rateLimit: { retryAfterFormat: "none", docs: "https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits" },
+    rateLimit: { scope: "provider", retryAfterFormat: "none", docs: "https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits" },
     errorRules: [],
   },
 
@@ -903,7 +923,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       call: { method: "GET", path: "/me", auth: "bearer", body: "none", docs: "https://www.reddit.com/dev/api/#GET_api_v1_me" },
       idField: "id",
     },
-    rateLimit: { retryAfterFormat: "seconds", docs: "https://support.reddithelp.com/hc/en-us/articles/16160319875092-Reddit-Data-API-Wiki" },
+    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://support.reddithelp.com/hc/en-us/articles/16160319875092-Reddit-Data-API-Wiki" },
     errorRules: [],
   },
 
@@ -967,7 +987,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       call: { method: "GET", path: "/validate", auth: "oauth", body: "none", docs: "https://dev.twitch.tv/docs/authentication/validate-tokens" },
       idField: "user_id",
     },
-    rateLimit: { retryAfterFormat: "none", docs: "https://dev.twitch.tv/docs/api/guide#twitch-rate-limits" },
+    rateLimit: { scope: "provider", retryAfterFormat: "none", docs: "https://dev.twitch.tv/docs/api/guide#twitch-rate-limits" },
     errorRules: [
       { status: [400], match: "Invalid refresh token", code: "reauth_required", docs: "https://dev.twitch.tv/docs/authentication/refresh-tokens" },
       { status: [400, 403], match: "invalid client", code: "client_misconfigured", docs: "https://dev.twitch.tv/docs/authentication/refresh-tokens" },
@@ -1035,7 +1055,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       call: { method: "POST", path: "/users/get_current_account", auth: "bearer", body: "none", docs: "https://www.dropbox.com/developers/documentation/http/documentation#users-get_current_account" },
       idField: "account_id",
     },
-    rateLimit: { retryAfterFormat: "seconds", docs: "https://developers.dropbox.com/error-handling-guide" },
+    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://developers.dropbox.com/error-handling-guide" },
     errorRules: [],
   },
 };

@@ -50,18 +50,27 @@ const apiCall = object({
   docs: docsUrl,
 });
 
+const rateLimitScope = oneOf(["connection", "provider"] as const);
+
 const errorRule = refine(
   object({
     status: optional(array(number({ integer: true, min: 100 }), { minLength: 1 })),
     error: optional(string({ minLength: 1 })),
     match: optional(string({ minLength: 1 })),
+    header: optional(object({
+      name: string({ pattern: /^[A-Za-z0-9-]+$/, describe: "an HTTP header name" }),
+      values: array(string({ minLength: 1 }), { minLength: 1 }),
+    })),
     code: oneOf(PROVIDER_ERROR_CODES),
+    scope: optional(rateLimitScope),
     docs: docsUrl,
   }),
   (rule) =>
-    rule.status === undefined && rule.error === undefined && rule.match === undefined
-      ? "must set at least one of status, error, match"
-      : undefined,
+    rule.status === undefined && rule.error === undefined && rule.match === undefined && rule.header === undefined
+      ? "must set at least one of status, error, match, header"
+      : rule.scope !== undefined && rule.code !== "rate_limited"
+        ? "may set scope only with code rate_limited"
+        : undefined,
 );
 
 /**
@@ -87,7 +96,13 @@ const errorRule = refine(
  * - `tokens.refreshTokenMaxAgeSeconds`: hard cap from consent that refreshing never extends;
  *   `refreshTokenIdleSeconds`: the RT dies when unused that long (keep-alive refreshes prevent it).
  * - `errorRules`: checked before the generic RFC 6749 classification, first match wins. `match` is a
- *   case-insensitive substring of the description, message or body.
+ *   case-insensitive substring of the description, message or body; `header` matches when the response's
+ *   header `name` has one of `values` (case-insensitive). A `rate_limited` rule may set `scope`.
+ * - `rateLimit.scope`: whose quota a rate limit answer means when no rule says otherwise. `provider`: the
+ *   app's (our client id's) quota, so every connection of the provider waits; `connection`: one user's or
+ *   tenant's quota, so only that connection waits and the others go on. Token endpoints limit per client
+ *   app, so `provider` is the default everywhere; per-user limits are recognised by rules (Google's
+ *   "User-rate limit exceeded", Xero's `X-Rate-Limit-Problem: minute|day|concurrent`).
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749
  * @see https://github.com/NangoHQ/nango/blob/master/packages/providers/providers.yaml (the idea, as data)
@@ -162,6 +177,7 @@ export const providerDefinitionSchema = refine(
       api: { call: apiCall, idField: string({ pattern: /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, describe: "a dotted field path" }) },
     }),
     rateLimit: object({
+      scope: rateLimitScope,
       retryAfterFormat: oneOf(["seconds", "http_date", "none"] as const),
       bodyRetryAfterField: optional(string({ minLength: 1 })),
       maxConcurrentRequests: optional(seconds),
