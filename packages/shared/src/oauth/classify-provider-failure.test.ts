@@ -128,7 +128,7 @@ const ROWS: Record<ProviderId, Row[]> = {
   dropbox: [
     { label: "400 invalid_grant (revoked RT)", response: () => json(400, { error: "invalid_grant", error_description: "refresh token is invalid or revoked" }), code: "reauth_required", error: "invalid_grant" },
     { label: "400 invalid_client", response: () => json(400, { error: "invalid_client", error_description: "Invalid client_id or client_secret" }), code: "client_misconfigured", error: "invalid_client" },
-    { label: "429 Retry-After seconds", response: () => json(429, { error_summary: "too_many_requests/" }, { "retry-after": "15" }), code: "rate_limited", retryAfterMs: 15_000 },
+    { label: "429 Retry-After seconds", response: () => json(429, { error_summary: "too_many_requests/" }, { "retry-after": "300" }), code: "rate_limited", retryAfterMs: 300_000 },
   ],
 };
 
