@@ -1,5 +1,5 @@
 /**
- * The demo `npm start` runs (contract.md, "The demo"): a local provider emulator with short token
+ * The demo `npm start` runs (README.md, "The demo"): a local provider emulator with short token
  * lifetimes, a demo user, a few providers connected through the real oauth-start / oauth-callback flow, and
  * a live log of the scheduled refreshes and of periodic get-token calls.
  *

@@ -1,4 +1,4 @@
-// GET /functions/v1/connections: the signed-in user's connections, without secrets (contract.md).
+// GET /functions/v1/connections: the signed-in user's connections, without secrets (README.md).
 import { withHandler, json } from "../../../packages/shared/src/http/with-handler.ts";
 import { asUser } from "../../../packages/shared/src/db/as-user.ts";
 import { createRuntime } from "../_shared/runtime.ts";

@@ -1,4 +1,4 @@
-// POST /functions/v1/disconnect { provider, account? } → { disconnected: true } (contract.md): revokes at the
+// POST /functions/v1/disconnect { provider, account? } → { disconnected: true } (README.md): revokes at the
 // provider where it can, then wipes the tokens. The logic is packages/shared/src/connect/disconnect-connection.ts.
 import { json, withHandler } from "../../../packages/shared/src/http/with-handler.ts";
 import { connectConfig, type ConnectDeps } from "../../../packages/shared/src/connect/connect-deps.ts";

@@ -1,5 +1,5 @@
 // POST /functions/v1/get-token: a valid access token for the caller's connection, refreshed if it must be
-// (contract.md). A user JWT reads the user's own connection; the service role key reads any user's, by user_id.
+// (README.md). A user JWT reads the user's own connection; the service role key reads any user's, by user_id.
 import { ApiError } from "../../../packages/shared/src/http/api-error.ts";
 import { isUuid, optionalString, rejectUnknownFields, requiredString } from "../../../packages/shared/src/http/fields.ts";
 import { json, withHandler } from "../../../packages/shared/src/http/with-handler.ts";

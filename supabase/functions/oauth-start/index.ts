@@ -1,5 +1,5 @@
 // POST /functions/v1/oauth-start { provider, redirect_to, scopes?, shop?, account? } → { authorize_url, expires_at }
-// (contract.md). The logic is packages/shared/src/connect/start-authorization.ts.
+// (README.md). The logic is packages/shared/src/connect/start-authorization.ts.
 import { json, withHandler } from "../../../packages/shared/src/http/with-handler.ts";
 import { connectConfig, type ConnectDeps } from "../../../packages/shared/src/connect/connect-deps.ts";
 import { startAuthorization } from "../../../packages/shared/src/connect/start-authorization.ts";

@@ -56,7 +56,6 @@ export type RevocationOutcome = "revoked" | "unsupported" | "skipped" | "failed"
  *
  * @throws ApiError `invalid_request`, `unknown_provider`, `not_connected`.
  * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
- * @see /work/shared/contract.md
  */
 export async function disconnectConnection(
   deps: ConnectDeps,

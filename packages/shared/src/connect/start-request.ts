@@ -3,7 +3,7 @@ import { optionalString, rejectUnknownFields, requiredString } from "../http/fie
 import { MAX_REDIRECT_TO_LENGTH } from "./redirect-allow-list.ts";
 
 /**
- * The body of `POST /functions/v1/oauth-start` after shape checks (contract.md): values are not yet checked
+ * The body of `POST /functions/v1/oauth-start` after shape checks (README.md): values are not yet checked
  * against the provider catalog, the environment or the redirect allow-list.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1

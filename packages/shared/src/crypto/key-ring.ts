@@ -2,9 +2,8 @@ import { CryptoError } from "./crypto-error.ts";
 import { KEY_ID_PATTERN } from "./envelope.ts";
 
 /**
- * Name of the environment variable holding the key ring (see contract.md).
+ * Name of the environment variable holding the key ring (see README.md, "Configuration").
  *
- * @see /work/shared/contract.md
  */
 export const KEY_RING_ENV = "TOKEN_ENCRYPTION_KEYS";
 
@@ -130,7 +129,6 @@ export async function parseKeyRing(value: string | undefined, source: string = K
  * Reads and parses {@link KEY_RING_ENV} from a plain environment record.
  *
  * @throws CryptoError `key_ring_invalid`.
- * @see /work/shared/contract.md
  */
 export function keyRingFromEnv(env: Readonly<Record<string, string | undefined>>): Promise<KeyRing> {
   return parseKeyRing(env[KEY_RING_ENV], KEY_RING_ENV);

@@ -8,7 +8,7 @@ import type { EndpointParams } from "../providers/endpoint-template.ts";
 export interface EngineDeps {
   sql: Sql;
   ring: KeyRing;
-  /** Provider credentials and endpoint overrides (contract.md, "Providers"). */
+  /** Provider credentials and endpoint overrides (README.md, "Configuration"). */
   env: Readonly<Record<string, string | undefined>>;
   logger: Logger;
   fetch?: FetchLike;

@@ -1,6 +1,6 @@
 /**
  * The error every function answers with: `{ "error": { "code", "message" } }` and the status of its code.
- * Codes and statuses are the public contract (contract.md, "Edge Functions"); adding one is a contract change.
+ * Codes and statuses are the public contract (README.md, the functions' sections); adding one changes the public API.
  */
 export const API_ERROR_STATUS = {
   unauthorized: 401,

@@ -33,7 +33,7 @@ describe("provider catalog", () => {
     expect(scopes.size).toBe(3);
   });
 
-  it("records the refresh behaviour of providers.md", () => {
+  it("records the refresh behaviour of docs/providers.md", () => {
     const rotation = Object.fromEntries(PROVIDER_IDS.map((id) => [id, PROVIDER_CATALOG[id].tokens.rotation.kind]));
     expect(rotation).toEqual({
       spotify: "may_rotate",

@@ -97,10 +97,10 @@ const google = {
 
 /**
  * The provider catalog as written (validated by {@link PROVIDER_CATALOG} at load time). One entry per contract
- * id; each entry links its provider's documentation. Values marked "unverified" in
- * /work/shared/providers.md are defaults chosen conservatively.
+ * id; each entry links its provider's documentation. Values no primary source
+ * confirmed are defaults chosen conservatively (docs/providers.md).
  *
- * @see /work/shared/providers.md
+ * @see docs/providers.md
  */
 export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
   /**
@@ -1062,10 +1062,9 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
 
 /**
  * Validates every raw entry against {@link providerDefinitionSchema} and checks that each entry's `id` matches
- * its key and its `envPrefix` is the upper-cased id (contract.md).
+ * its key and its `envPrefix` is the upper-cased id (README.md).
  *
  * @throws SchemaError naming `<id>.<field>` for the first problem.
- * @see /work/shared/contract.md
  */
 export function validateCatalog(raw: Record<string, unknown>): Readonly<Record<ProviderId, ProviderDefinition>> {
   const out: Record<string, ProviderDefinition> = {};
@@ -1084,6 +1083,6 @@ export function validateCatalog(raw: Record<string, unknown>): Readonly<Record<P
  * The validated provider catalog, keyed by provider id. Validated when this module loads, so a broken entry
  * fails fast instead of at the first refresh.
  *
- * @see /work/shared/providers.md
+ * @see docs/providers.md
  */
 export const PROVIDER_CATALOG: Readonly<Record<ProviderId, ProviderDefinition>> = validateCatalog(RAW_PROVIDER_CATALOG);

@@ -1,8 +1,7 @@
 /**
  * The provider catalog (data), its schema, and configuration resolution from the environment.
  *
- * @see /work/shared/providers.md
- * @see /work/shared/contract.md
+ * @see docs/providers.md
  */
 export { PROVIDER_CATALOG, RAW_PROVIDER_CATALOG, validateCatalog } from "./catalog.ts";
 export {

@@ -7,7 +7,6 @@
  * - `invalid_endpoint_parameter`: a value for `{shop}`, `{tenant}`, `{domain_prefix}` or `{client_id}` is
  *   missing or not of the allowed form.
  *
- * @see /work/shared/contract.md
  */
 export const PROVIDER_CONFIG_ERROR_CODES = [
   "unknown_provider",
@@ -18,7 +17,6 @@ export const PROVIDER_CONFIG_ERROR_CODES = [
 /**
  * One of {@link PROVIDER_CONFIG_ERROR_CODES}.
  *
- * @see /work/shared/contract.md
  */
 export type ProviderConfigErrorCode = (typeof PROVIDER_CONFIG_ERROR_CODES)[number];
 
@@ -26,7 +24,6 @@ export type ProviderConfigErrorCode = (typeof PROVIDER_CONFIG_ERROR_CODES)[numbe
  * A provider cannot be used as asked: unknown id, missing credentials, or a bad endpoint parameter. Messages
  * name environment variables and fields, never their secret values.
  *
- * @see /work/shared/contract.md
  */
 export class ProviderConfigError extends Error {
   /** Stable machine-readable code. */

@@ -1,8 +1,7 @@
 /**
- * Every provider id of the public contract (contract.md, "Providers"). `youtube`, `gmail` and
+ * Every provider id of the public contract (README.md, "Configuration"). `youtube`, `gmail` and
  * `google_calendar` are Google with their own default scopes.
  *
- * @see /work/shared/contract.md
  */
 export const PROVIDER_IDS = [
   "spotify",
@@ -28,14 +27,12 @@ export const PROVIDER_IDS = [
 /**
  * A provider id of the contract.
  *
- * @see /work/shared/contract.md
  */
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /**
  * Type guard: whether `value` is one of {@link PROVIDER_IDS} (exact, case-sensitive).
  *
- * @see /work/shared/contract.md
  */
 export function isProviderId(value: unknown): value is ProviderId {
   return typeof value === "string" && (PROVIDER_IDS as readonly string[]).includes(value);

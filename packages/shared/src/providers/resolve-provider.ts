@@ -7,21 +7,18 @@ import { isProviderId, PROVIDER_IDS, type ProviderId } from "./provider-ids.ts";
 /**
  * Environment as a plain record (Deno.env.toObject(), process.env, or a test object).
  *
- * @see /work/shared/contract.md
  */
 export type ProviderEnv = Readonly<Record<string, string | undefined>>;
 
 /**
  * Which endpoint of a provider.
  *
- * @see /work/shared/contract.md
  */
 export type EndpointKind = "authorize" | "token" | "revoke" | "api";
 
 /**
  * Endpoint templates after environment overrides (`revoke` is undefined when the provider has none).
  *
- * @see /work/shared/contract.md
  */
 export interface ProviderEndpoints {
   readonly authorize: string;
@@ -35,7 +32,6 @@ export interface ProviderEndpoints {
  * `<ID>_*_URL` overrides applied. `clientSecret` is non-enumerable, so logging or serialising the object does
  * not reveal it.
  *
- * @see /work/shared/contract.md
  */
 export interface ResolvedProvider {
   readonly id: ProviderId;
@@ -71,7 +67,6 @@ function read(env: ProviderEnv, name: string): string | undefined {
  *
  * @throws ProviderConfigError `unknown_provider` for an id outside the contract; `provider_not_configured` when
  *   credentials are missing or an override is not an http(s) URL (the message names the variable).
- * @see /work/shared/contract.md
  */
 export function resolveProvider(id: string, env: ProviderEnv): ResolvedProvider {
   if (!isProviderId(id)) {
@@ -125,7 +120,6 @@ export function resolveProvider(id: string, env: ProviderEnv): ResolvedProvider 
  * Like {@link resolveProvider} but returns a result instead of throwing for a known-but-unconfigured provider.
  *
  * @throws ProviderConfigError `unknown_provider`.
- * @see /work/shared/contract.md
  */
 export function tryResolveProvider(
   id: string,
@@ -144,7 +138,6 @@ export function tryResolveProvider(
 /**
  * The provider ids that have credentials in `env` (misconfigured overrides count as not configured).
  *
- * @see /work/shared/contract.md
  */
 export function configuredProviderIds(env: ProviderEnv): ProviderId[] {
   return PROVIDER_IDS.filter((id) => tryResolveProvider(id, env).configured);
