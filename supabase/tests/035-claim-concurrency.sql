@@ -3,7 +3,8 @@
 -- the local stack and of `supabase start`). They only see committed rows, so the fixture is committed through
 -- a third dblink session under a dedicated user and deleted at the end (and at the start, in case a previous
 -- run died halfway). Their connections expire in 1970, so they are the most urgent rows in any database and
--- the claims below take them first. If dblink cannot connect, the tests are skipped, not failed.
+-- the claims below take them first. If dblink cannot connect, the run fails: a concurrency test that quietly
+-- skips would hide exactly what it is for.
 begin;
 set local search_path = public, extensions, tests;
 create extension if not exists dblink with schema extensions;
@@ -28,7 +29,8 @@ begin
   begin
     perform extensions.dblink_connect('claim_setup', v_connstr);
   exception when others then
-    return next skip('dblink cannot connect back to this database: ' || sqlerrm, 8);
+    return next fail('dblink cannot connect back to this database: ' || sqlerrm);
+    return next diag('the two-session claim tests need dblink to reach 127.0.0.1 as postgres/postgres');
     return;
   end;
 

@@ -45,8 +45,11 @@ export async function seedConnection(
   return { id, accessToken: grant.access_token, refreshToken };
 }
 
-/** Turns the scheduled job off for the duration of a test file, so only the test's own calls refresh. */
-export async function withCronPaused(sql: postgres.Sql, active: boolean): Promise<void> {
+/**
+ * Turns the scheduled refresh job off (`false`) for the duration of a test file, so only the test's own calls
+ * refresh, and back on (`true`) afterwards.
+ */
+export async function setScheduleActive(sql: postgres.Sql, active: boolean): Promise<void> {
   // cron.alter_job, as on Supabase, where `postgres` may not write cron.job itself.
   await sql`select cron.alter_job(jobid, active := ${active}) from cron.job where jobname = 'refresh-expiring-tokens'`;
 }

@@ -9,19 +9,19 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LOG_DIR } from "../../scripts/stack/paths.ts";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
-import { seedConnection, withCronPaused } from "../helpers/connections.ts";
+import { seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { uniqueEmail } from "./connect-support.ts";
 
 const sql = db();
 let user: { id: string; token: string };
 
 beforeAll(async () => {
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   user = await userToken(uniqueEmail("durability-window"));
 });
 afterAll(async () => {
   await sql`delete from public.platform_connections where user_id = ${user.id}`;
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 

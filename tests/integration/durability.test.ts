@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { decryptConnectionToken } from "../../packages/shared/src/db/connection-tokens.ts";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
-import { functionKeyRing, seedConnection, withCronPaused } from "../helpers/connections.ts";
+import { functionKeyRing, seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
 import { connect, uniqueEmail } from "./connect-support.ts";
 
@@ -16,13 +16,13 @@ let user: { id: string; token: string };
 let serviceKey: string;
 
 beforeAll(async () => {
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   user = await userToken(uniqueEmail("durability"));
   serviceKey = (await keys()).serviceRoleKey;
 });
 afterAll(async () => {
   await dropRefusal();
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 beforeEach(async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { LOG_DIR } from "../../scripts/stack/paths.ts";
 import { EMULATOR_URL } from "../helpers/stack-env.ts";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
-import { seedConnection, withCronPaused } from "../helpers/connections.ts";
+import { seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
 
 const sql = db();
@@ -24,7 +24,7 @@ function files(dir: string): string[] {
 
 beforeAll(async () => {
   since = new Date().toISOString();
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   user = await userToken("engine-logs@example.com");
   const service = (await keys()).serviceRoleKey;
   await sql`delete from public.platform_connections where user_id = ${user.id}`;
@@ -54,7 +54,7 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 500));
 });
 afterAll(async () => {
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
-import { seedConnection, withCronPaused } from "../helpers/connections.ts";
+import { seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
 import { uniqueEmail } from "./connect-support.ts";
 
@@ -13,13 +13,13 @@ let user: { id: string; token: string };
 let serviceKey: string;
 
 beforeAll(async () => {
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   user = await userToken(uniqueEmail("get-token-backoff"));
   serviceKey = (await keys()).serviceRoleKey;
 });
 afterAll(async () => {
   await emulator.clearFaults();
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 beforeEach(async () => {

@@ -3,7 +3,7 @@ import { createClient } from "@supabase/supabase-js";
 import { SignJWT } from "jose";
 import WebSocket from "ws";
 import { API_URL, callFunction, db, keys, userToken } from "../helpers/stack.ts";
-import { seedConnection, withCronPaused } from "../helpers/connections.ts";
+import { seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
 
 const sql = db();
@@ -12,13 +12,13 @@ let bob: { id: string; token: string };
 let serviceKey: string;
 
 beforeAll(async () => {
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   alice = await userToken("get-token-alice@example.com");
   bob = await userToken("get-token-bob@example.com");
   serviceKey = (await keys()).serviceRoleKey;
 });
 afterAll(async () => {
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 beforeEach(async () => {

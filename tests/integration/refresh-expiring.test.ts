@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { API_URL, callFunction, db, keys, userToken } from "../helpers/stack.ts";
-import { seedConnection, withCronPaused } from "../helpers/connections.ts";
+import { seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
 
 const sql = db();
@@ -8,12 +8,12 @@ let user: { id: string; token: string };
 let serviceKey: string;
 
 beforeAll(async () => {
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   user = await userToken("refresh-expiring@example.com");
   serviceKey = (await keys()).serviceRoleKey;
 });
 afterAll(async () => {
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 beforeEach(async () => {
@@ -197,7 +197,7 @@ describe("the schedule", () => {
     const [{ partitions }] = await sql`select public.refresh_partitions() as partitions` as unknown as [{ partitions: number }];
     const since = new Date();
     const seeded = await seedConnection(sql, { userId: user.id, provider: "quickbooks", account: "realm-cron", expiresIn: 90 });
-    await withCronPaused(sql, true);
+    await setScheduleActive(sql, true);
     try {
       const deadline = Date.now() + 75_000;
       let row = await statusOf(seeded.id);
@@ -225,7 +225,7 @@ describe("the schedule", () => {
       const calls = await sql`select status_code from net._http_response order by created desc limit ${partitions}`;
       expect(calls.map((c) => c.status_code)).toEqual(Array(partitions).fill(202));
     } finally {
-      await withCronPaused(sql, false);
+      await setScheduleActive(sql, false);
     }
   }, 90_000);
 });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
-import { seedConnection, withCronPaused } from "../helpers/connections.ts";
+import { seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { uniqueEmail } from "./connect-support.ts";
 
 const sql = db();
@@ -12,12 +12,12 @@ let user: { id: string; token: string };
 let serviceKey: string;
 
 beforeAll(async () => {
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   user = await userToken(uniqueEmail("token-access-audit"));
   serviceKey = (await keys()).serviceRoleKey;
 });
 afterAll(async () => {
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 
