@@ -47,8 +47,11 @@ interface Worker {
 
 /** Where `stack up` leaves the environment for a reload (mode 0600: it may hold secrets). */
 export const RELOAD_FILE = join(RUN_DIR, "reload.json");
-/** The key ring the functions run with, for the operator CLI on this machine (mode 0600). */
-export const EFFECTIVE_KEYS_FILE = join(RUN_DIR, "token-encryption-keys");
+/**
+ * The function variables the functions run with (key ring, provider credentials), for the operator CLI on
+ * this machine, which runs the same engine code (mode 0600).
+ */
+export const EFFECTIVE_ENV_FILE = join(RUN_DIR, "function-env.json");
 
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
 let stopping = false;
@@ -177,7 +180,7 @@ async function main(): Promise<void> {
     }
     return built;
   }
-  const writeEffectiveKeys = () => writeFileSync(EFFECTIVE_KEYS_FILE, `${env.TOKEN_ENCRYPTION_KEYS ?? ""}\n`, { mode: 0o600 });
+  const writeEffectiveKeys = () => writeFileSync(EFFECTIVE_ENV_FILE, JSON.stringify(functionVariables(env)), { mode: 0o600 });
 
   let functions = readFunctions();
   let workers = buildWorkers(functions, generation);
