@@ -4,7 +4,8 @@ import { reencryptSecret } from "../crypto/reencrypt-secret.ts";
 import { CONNECTIONS_TABLE } from "../db/connection-tokens.ts";
 import type { Sql } from "../db/create-sql.ts";
 import { acquireLease, releaseLease } from "../engine/connection-store.ts";
-import type { EncryptedTable } from "./key-usage.ts";
+import { CryptoError } from "../crypto/crypto-error.ts";
+import { keyUsage, type EncryptedTable } from "./key-usage.ts";
 
 /** What one pass of {@link rotateKey} did. */
 export interface RotationProgress {
@@ -62,6 +63,11 @@ export async function rotateKey(sql: Sql, ring: KeyRing, options: RotateKeyOptio
   const batchSize = options.batchSize ?? 500;
   const concurrency = options.concurrency ?? 8;
   const leaseSeconds = options.leaseSeconds ?? 30;
+  // Refuse before writing anything when a row's key is not in the ring: that row could never be moved.
+  const missing = Object.keys(await keyUsage(sql)).filter((id) => !ring.has(id)).sort();
+  if (missing.length > 0) {
+    throw new CryptoError("key_unavailable", `rows are encrypted with key id "${missing[0]}", which the key ring does not hold`, missing[0]);
+  }
   const counts = await rowsToRotate(sql, primary);
   const progress: RotationProgress = {
     total: Object.values(counts).reduce((a, b) => a + b, 0),
