@@ -98,6 +98,15 @@ function portOpen(port: number): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function stopGateway(): Promise<void> {
   const pid = readGatewayPid();
   if (pid === null) return;
@@ -108,7 +117,9 @@ async function stopGateway(): Promise<void> {
   }
   const deadline = Date.now() + 8_000;
   while (Date.now() < deadline) {
-    if (readGatewayPid() === null && !(await portOpen(API_PORT))) return;
+    // Also until the process is gone: a gateway an earlier `stack up` left (its parent exited) lingers a moment
+    // after removing its pid file, until init reaps it.
+    if (readGatewayPid() === null && !(await portOpen(API_PORT)) && !alive(pid)) return;
     await sleep(50);
   }
   try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }
