@@ -133,6 +133,25 @@ describe("tokens list and status", () => {
     expect(text).toMatch(/dc-1\s+connected/);
   });
 
+  it("status counts by provider and status, rows per key id and the last scheduled runs, as text or JSON", async () => {
+    await seedConnection(sql, { userId: bob.id, provider: "linkedin", account: "li-1", expiresIn: 600 });
+    const json = await runCli(["status", "--json"]);
+    expect(json.code).toBe(0);
+    const s = JSON.parse(json.stdout);
+    expect(s.by_provider.linkedin.connected).toBeGreaterThanOrEqual(1);
+    expect(s.expiring_soon).toBeGreaterThanOrEqual(1);
+    const primary = s.encryption_keys.primary_key_id as string;
+    expect(s.encryption_keys.by_key_id[primary]).toMatchObject({ in_ring: true });
+    expect(s.encryption_keys.by_key_id[primary].rows).toBeGreaterThanOrEqual(1);
+    expect(Array.isArray(s.scheduled_runs)).toBe(true);
+    expect(s.refresh_runs === null || Array.isArray(s.refresh_runs)).toBe(true);
+    const text = await runCli(["status"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^linkedin\s+connected\s+\d+$/m);
+    expect(text.stdout).toContain(`encryption keys (primary ${primary}):`);
+    expect(text.stdout + json.stdout).not.toMatch(/v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{16}\./);
+  });
+
   it("answers a bad argument or an unknown user with one line and a non-zero exit; --help everywhere", async () => {
     const bad = await runCli(["list", "--status", "sleepy"]);
     expect(bad.code).not.toBe(0);

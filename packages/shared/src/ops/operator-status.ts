@@ -53,7 +53,8 @@ export async function operatorStatus(sql: Sql, env: Readonly<Record<string, stri
   const [{ exists }] = await sql<{ exists: boolean }[]>`select to_regclass('public.refresh_runs') is not null as exists` as unknown as [{ exists: boolean }];
   const refreshRuns = exists
     ? (await sql<{ run: Record<string, unknown> }[]>`
-        select to_jsonb(r) as run from public.refresh_runs r order by 1 desc limit ${runs}`).map((r) => r.run)
+        select to_jsonb(r) as run from public.refresh_runs r
+        order by to_jsonb(r) ->> 'started_at' desc nulls last limit ${runs}`).map((r) => r.run)
     : null;
   return {
     generated_at: health.generated_at,
