@@ -133,6 +133,17 @@ describe("tokens import", () => {
     const res = await callFunction("get-token", { method: "POST", token: serviceKey, body: JSON.stringify({ provider: "etsy", account: "csv-1", user_id: userIds[1] }) });
     expect(await res.json()).toMatchObject({ access_token: "csv_at_1", scopes: ["listings_r", "shops_r"] });
 
+    // The same connection with new tokens: updated in place (same row, a new version), served at once.
+    const [before] = await sql<{ id: string; version: string }[]>`select id, version from public.platform_connections where user_id = ${userIds[1]!} and account_id = 'csv-1'`;
+    writeFileSync(file, `email,provider,account,access_token,refresh_token,expires_at,scopes\n${emails[1]},etsy,csv-1,csv_at_2,csv_rt_2,2031-01-01T00:00:00Z,"listings_r shops_r"\n`);
+    const update = await runCli(["import", file, "--json"]);
+    expect(JSON.parse(update.stdout)).toMatchObject({ inserted: 0, updated: 1, unchanged: 0 });
+    const [after] = await sql<{ id: string; version: string }[]>`select id, version from public.platform_connections where user_id = ${userIds[1]!} and account_id = 'csv-1'`;
+    expect(after!.id).toBe(before!.id);
+    expect(Number(after!.version)).toBeGreaterThan(Number(before!.version));
+    const served = await callFunction("get-token", { method: "POST", token: serviceKey, body: JSON.stringify({ provider: "etsy", account: "csv-1", user_id: userIds[1] }) });
+    expect((await served.json()).access_token).toBe("csv_at_2");
+
     const missing = await runCli(["import", join(dir, "nope.csv")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toBe(`tokens: cannot read ${join(dir, "nope.csv")}: ENOENT`);
