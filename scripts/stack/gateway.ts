@@ -8,9 +8,12 @@
  * - Serves the JWKS at `/auth/v1/.well-known/jwks.json`, as hosted projects do.
  * - Restarts a function process that dies, with backoff; `/_stack/status` reports every process.
  * - Runs the pg_net stand-in's background worker, which sends the requests net.http_post queued.
+ * - On SIGHUP (sent by `stack up` when the function code or environment changed) starts a new set of
+ *   function processes with the environment `stack up` left in `.stack/run/reload.json`, switches traffic to
+ *   them once they listen, and stops the old ones when their requests have finished: no request is dropped.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { join } from "node:path";
@@ -21,6 +24,7 @@ import {
   API_PORT, API_URL, DB_URL, FUNCTION_LOG_DIR, GATEWAY_PID_FILE, HOST, ROOT, RUN_DIR, STACK_DIR, WORKER_BASE_PORT,
 } from "./paths.ts";
 import { parseEnvFile } from "./env-file.ts";
+import { functionVariables } from "./function-env.ts";
 import { startPgNetWorker, type PgNetWorker } from "./pg-net-worker.ts";
 
 type WorkerState = "starting" | "ready" | "dead" | "stopped";
@@ -35,13 +39,26 @@ interface Worker {
   lastExit: { code: number | null; signal: string | null; at: string } | null;
   readySince: number;
   log: WriteStream;
+  /** Replaced by a newer generation: not restarted when it exits. */
+  retired: boolean;
+  /** Requests forwarded to it and not yet answered. */
+  inFlight: number;
 }
+
+/** Where `stack up` leaves the environment for a reload (mode 0600: it may hold secrets). */
+export const RELOAD_FILE = join(RUN_DIR, "reload.json");
+/**
+ * The function variables the functions run with (key ring, provider credentials), for the operator CLI on
+ * this machine, which runs the same engine code (mode 0600).
+ */
+export const EFFECTIVE_ENV_FILE = join(RUN_DIR, "function-env.json");
 
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
 let stopping = false;
 
 function functionEnv(keys: StackKeys): NodeJS.ProcessEnv {
   const envFile = process.env.STACK_ENV_FILE;
+  // Lowest first (function-env.ts): the stack's values, functions/.env, --env-file, then what the caller set.
   return {
     ...process.env,
     SUPABASE_URL: API_URL,
@@ -53,6 +70,7 @@ function functionEnv(keys: StackKeys): NodeJS.ProcessEnv {
     TOKEN_ENCRYPTION_KEYS: keys.tokenEncryptionKeys,
     ...readFunctionsDotEnv(),
     ...(envFile ? parseEnvFile(envFile) : {}),
+    ...functionVariables(process.env),
     DENO_DIR: join(STACK_DIR, "deno"),
     NO_COLOR: "1",
   };
@@ -92,7 +110,7 @@ function startWorker(w: Worker, env: NodeJS.ProcessEnv): void {
   proc.on("exit", (code, signal) => {
     w.lastExit = { code, signal, at: new Date().toISOString() };
     w.proc = null;
-    if (stopping) {
+    if (stopping || w.retired) {
       w.state = "stopped";
       return;
     }
@@ -102,7 +120,7 @@ function startWorker(w: Worker, env: NodeJS.ProcessEnv): void {
     if (healthyFor > 30_000) w.restarts = 0;
     const delay = Math.min(250 * 2 ** w.restarts, 5_000);
     w.restarts += 1;
-    setTimeout(() => !stopping && startWorker(w, env), delay);
+    setTimeout(() => !stopping && !w.retired && startWorker(w, env), delay);
   });
   void waitListening(w, proc);
 }
@@ -134,21 +152,38 @@ async function main(): Promise<void> {
   mkdirSync(FUNCTION_LOG_DIR, { recursive: true });
   mkdirSync(RUN_DIR, { recursive: true });
   const keys = await loadKeys();
-  const env = functionEnv(keys);
+  let env = functionEnv(keys);
   const secret = new TextEncoder().encode(keys.jwtSecret);
   const jwks = createLocalJWKSet(keys.jwks);
+  let fingerprint = process.env.STACK_FINGERPRINT ?? null;
+  let generation = 0;
 
-  const functions = readFunctions();
-  const workers = new Map<string, Worker[]>();
-  let port = WORKER_BASE_PORT;
-  for (const fn of functions) {
-    const log = createWriteStream(join(FUNCTION_LOG_DIR, `${fn.name}.log`), { flags: "a" });
-    const list: Worker[] = [];
-    for (let i = 0; i < fn.workers; i++) {
-      list.push({ fn, index: i, port: port++, proc: null, state: "starting", restarts: 0, lastExit: null, readySince: 0, log });
+  const logs = new Map<string, WriteStream>();
+  const logFor = (name: string) => {
+    let log = logs.get(name);
+    if (!log) logs.set(name, (log = createWriteStream(join(FUNCTION_LOG_DIR, `${name}.log`), { flags: "a" })));
+    return log;
+  };
+  /** One generation of function processes; consecutive generations use disjoint ports. */
+  function buildWorkers(fns: FunctionSpec[], gen: number): Map<string, Worker[]> {
+    const built = new Map<string, Worker[]>();
+    let port = WORKER_BASE_PORT + (gen % 2) * 100;
+    for (const fn of fns) {
+      const list: Worker[] = [];
+      for (let i = 0; i < fn.workers; i++) {
+        list.push({
+          fn, index: i, port: port++, proc: null, state: "starting", restarts: 0, lastExit: null, readySince: 0, log: logFor(fn.name),
+          retired: false, inFlight: 0,
+        });
+      }
+      built.set(fn.name, list);
     }
-    workers.set(fn.name, list);
+    return built;
   }
+  const writeEffectiveKeys = () => writeFileSync(EFFECTIVE_ENV_FILE, JSON.stringify(functionVariables(env)), { mode: 0o600 });
+
+  let functions = readFunctions();
+  let workers = buildWorkers(functions, generation);
   const cursor = new Map<string, number>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
@@ -170,10 +205,10 @@ async function main(): Promise<void> {
   }
 
   async function pick(name: string): Promise<Worker | null> {
-    const list = workers.get(name)!;
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const ready = list.filter((w) => w.state === "ready");
+      // Read the current generation on every pass: a reload may have switched it while this request waited.
+      const ready = (workers.get(name) ?? []).filter((w) => w.state === "ready");
       if (ready.length > 0) {
         const i = (cursor.get(name) ?? 0) % ready.length;
         cursor.set(name, i + 1);
@@ -193,6 +228,9 @@ async function main(): Promise<void> {
     if (url.pathname === "/_stack/status") {
       return json(res, 200, {
         pid: process.pid,
+        fingerprint,
+        generation,
+        reloadable: true,
         functions: functions.map((fn) => ({
           name: fn.name,
           verify_jwt: fn.verifyJwt,
@@ -214,6 +252,12 @@ async function main(): Promise<void> {
     }
     const worker = await pick(name);
     if (!worker) return json(res, 503, { code: 503, message: "Function is not available" });
+    worker.inFlight += 1;
+    let counted = true;
+    const done = () => {
+      if (counted) { counted = false; worker.inFlight -= 1; }
+    };
+    res.on("close", done);
     const headers = { ...req.headers, host: `${HOST}:${worker.port}`, "x-forwarded-host": req.headers.host ?? "", "x-forwarded-proto": "http" };
     const upstream = http.request(
       { host: HOST, port: worker.port, method: req.method, path: `/${name}${m[2] ?? ""}${url.search}`, headers, agent },
@@ -233,13 +277,53 @@ async function main(): Promise<void> {
   });
   server.keepAliveTimeout = 65_000;
 
+  const retiring = new Set<Worker>();
+
+  /** Starts a new generation with the environment in RELOAD_FILE, switches to it, then retires the old one. */
+  async function reload(): Promise<void> {
+    const request = JSON.parse(readFileSync(RELOAD_FILE, "utf8")) as { fingerprint: string; env: Record<string, string> };
+    rmSync(RELOAD_FILE, { force: true });
+    for (const name of Object.keys(process.env)) delete process.env[name];
+    Object.assign(process.env, request.env);
+    const nextEnv = functionEnv(keys);
+    const nextFunctions = readFunctions();
+    const nextGeneration = generation + 1;
+    const next = buildWorkers(nextFunctions, nextGeneration);
+    const fresh = [...next.values()].flat();
+    console.log(`${new Date().toISOString()} reload: starting generation ${nextGeneration}`);
+    for (const w of fresh) startWorker(w, nextEnv);
+    const deadline = Date.now() + 120_000;
+    while (!stopping && Date.now() < deadline && !fresh.every((w) => w.state === "ready")) await new Promise((r) => setTimeout(r, 50));
+    if (stopping) return;
+    const old = [...workers.values()].flat();
+    env = nextEnv;
+    functions = nextFunctions;
+    workers = next;
+    generation = nextGeneration;
+    fingerprint = request.fingerprint;
+    writeEffectiveKeys();
+    console.log(`${new Date().toISOString()} reload: generation ${nextGeneration} serves; stopping generation ${nextGeneration - 1}`);
+    // The old processes finish what they were given; only then are they stopped (at most 30 s later).
+    for (const w of old) { w.retired = true; retiring.add(w); }
+    const drainBy = Date.now() + 30_000;
+    while (old.some((w) => w.inFlight > 0) && Date.now() < drainBy) await new Promise((r) => setTimeout(r, 25));
+    for (const w of old) w.proc?.kill("SIGTERM");
+    const killBy = Date.now() + 5_000;
+    while (old.some((w) => w.proc !== null) && Date.now() < killBy) await new Promise((r) => setTimeout(r, 25));
+    for (const w of old) { w.proc?.kill("SIGKILL"); retiring.delete(w); }
+  }
+  let reloading: Promise<void> = Promise.resolve();
+  process.on("SIGHUP", () => {
+    reloading = reloading.then(reload).catch((err) => console.error(`${new Date().toISOString()} reload failed: ${(err as Error).message}`));
+  });
+
   let pgNet: PgNetWorker | null = null;
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
     server.close();
     void pgNet?.stop().catch(() => {});
-    const procs = [...workers.values()].flat().map((w) => w.proc).filter((p): p is ChildProcess => p !== null);
+    const procs = [...workers.values(), [...retiring]].flat().map((w) => w.proc).filter((p): p is ChildProcess => p !== null);
     for (const p of procs) p.kill("SIGTERM");
     const force = setTimeout(() => procs.forEach((p) => p.kill("SIGKILL")), 3_000);
     const check = setInterval(() => {
@@ -259,6 +343,7 @@ async function main(): Promise<void> {
     server.listen(API_PORT, HOST, () => resolve());
   });
   writeFileSync(GATEWAY_PID_FILE, String(process.pid));
+  writeEffectiveKeys();
   for (const list of workers.values()) for (const w of list) startWorker(w, env);
   pgNet = startPgNetWorker(DB_URL, (line) => console.log(`${new Date().toISOString()} ${line}`));
   console.log(`${new Date().toISOString()} gateway listening on ${API_URL}, ${functions.length} functions`);

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join, resolve } from "node:path";
+import { functionVariables } from "./function-env.ts";
 import { loadKeys, type StackKeys } from "./keys.ts";
 import {
   API_PORT, API_URL, CONFIG_TOML, DB_PORT, DB_URL, FUNCTION_LOG_DIR, GATEWAY_LOG, GATEWAY_PID_FILE, HOST, LOG_DIR, ROOT, RUN_DIR,
@@ -13,6 +14,8 @@ import {
 import * as pg from "./postgres.ts";
 
 const GATEWAY_STATE = join(RUN_DIR, "gateway.json");
+/** Read by the gateway on SIGHUP (gateway.ts, reload). */
+const RELOAD_FILE = join(RUN_DIR, "reload.json");
 
 export interface UpOptions {
   /** A dotenv file whose variables the functions get on top of supabase/functions/.env. */
@@ -40,14 +43,24 @@ export function readGatewayPid(): number | null {
   }
 }
 
-export async function fetchFunctionStatus(): Promise<FunctionStatus[] | null> {
+interface GatewayStatus {
+  fingerprint?: string | null;
+  reloadable?: boolean;
+  functions: FunctionStatus[];
+}
+
+async function fetchGatewayStatus(): Promise<GatewayStatus | null> {
   try {
     const res = await fetch(`${API_URL}/_stack/status`, { signal: AbortSignal.timeout(2_000) });
     if (!res.ok) return null;
-    return ((await res.json()) as { functions: FunctionStatus[] }).functions;
+    return (await res.json()) as GatewayStatus;
   } catch {
     return null;
   }
+}
+
+export async function fetchFunctionStatus(): Promise<FunctionStatus[] | null> {
+  return (await fetchGatewayStatus())?.functions ?? null;
 }
 
 /** Every source file the functions load: a change means the running functions are stale. */
@@ -68,6 +81,8 @@ function fingerprint(opts: UpOptions): string {
   h.update(readFileSync(CONFIG_TOML));
   if (opts.envFile) h.update(resolve(opts.envFile)).update(readFileSync(opts.envFile));
   h.update(JSON.stringify(opts.env ?? {}));
+  // What `stack up` was started with reaches the functions (function-env.ts), so a change restarts them.
+  h.update(JSON.stringify(functionVariables(process.env)));
   const dotEnv = join(ROOT, "supabase", "functions", ".env");
   if (existsSync(dotEnv)) h.update(readFileSync(dotEnv));
   return h.digest("hex");
@@ -83,6 +98,15 @@ function portOpen(port: number): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function stopGateway(): Promise<void> {
   const pid = readGatewayPid();
   if (pid === null) return;
@@ -93,7 +117,9 @@ async function stopGateway(): Promise<void> {
   }
   const deadline = Date.now() + 8_000;
   while (Date.now() < deadline) {
-    if (readGatewayPid() === null && !(await portOpen(API_PORT))) return;
+    // Also until the process is gone: a gateway an earlier `stack up` left (its parent exited) lingers a moment
+    // after removing its pid file, until init reaps it.
+    if (readGatewayPid() === null && !(await portOpen(API_PORT)) && !alive(pid)) return;
     await sleep(50);
   }
   try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }
@@ -123,9 +149,31 @@ export async function up(opts: UpOptions = {}): Promise<{ keys: StackKeys; migra
   const want = fingerprint(opts);
   const running = readGatewayPid();
   const state = existsSync(GATEWAY_STATE) ? (JSON.parse(readFileSync(GATEWAY_STATE, "utf8")) as { fingerprint: string }) : null;
+  const gatewayEnv: Record<string, string> = Object.fromEntries(
+    Object.entries({
+      ...process.env,
+      ...(opts.env ?? {}),
+      ...(opts.envFile ? { STACK_ENV_FILE: resolve(opts.envFile) } : {}),
+      STACK_FINGERPRINT: want,
+    }).filter((e): e is [string, string] => e[1] !== undefined),
+  );
   if (running !== null && state?.fingerprint !== want) {
-    log("function code or environment changed: restarting the functions");
-    await stopGateway();
+    const live = await fetchGatewayStatus();
+    if (live?.reloadable) {
+      // Start the new function processes beside the old ones and switch over: no request is dropped.
+      log("function code or environment changed: replacing the function processes");
+      writeFileSync(RELOAD_FILE, JSON.stringify({ fingerprint: want, env: gatewayEnv }), { mode: 0o600 });
+      process.kill(running, "SIGHUP");
+      const deadline = Date.now() + 150_000;
+      while ((await fetchGatewayStatus())?.fingerprint !== want) {
+        if (Date.now() > deadline || readGatewayPid() === null) throw new Error(`the functions did not restart; see ${GATEWAY_LOG}`);
+        await sleep(100);
+      }
+      writeFileSync(GATEWAY_STATE, JSON.stringify({ fingerprint: want, pid: running }));
+    } else {
+      log("function code or environment changed: restarting the functions");
+      await stopGateway();
+    }
   }
   if (readGatewayPid() === null) {
     if (await portOpen(API_PORT)) throw new Error(`port ${API_PORT} is taken by another program`);
@@ -134,11 +182,7 @@ export async function up(opts: UpOptions = {}): Promise<{ keys: StackKeys; migra
       cwd: ROOT,
       detached: true,
       stdio: ["ignore", out, out],
-      env: {
-        ...process.env,
-        ...(opts.env ?? {}),
-        ...(opts.envFile ? { STACK_ENV_FILE: resolve(opts.envFile) } : {}),
-      },
+      env: gatewayEnv,
     });
     child.unref();
     writeFileSync(GATEWAY_STATE, JSON.stringify({ fingerprint: want, pid: child.pid }));

@@ -6,8 +6,9 @@ import type { KeyRing } from "./key-ring.ts";
 /**
  * Decrypts an envelope produced by `encryptSecret` with whichever ring key its key id names.
  *
- * @throws CryptoError `envelope_malformed` for text that is not an envelope; `decryption_failed` for an unknown
- *   key id, a tampered envelope, or an AAD (table, column, row) other than the one it was encrypted for.
+ * @throws CryptoError `envelope_malformed` for text that is not an envelope; `key_unavailable` (with `keyId`)
+ *   when the ring lacks the envelope's key; `decryption_failed` for a tampered envelope or an AAD (table,
+ *   column, row) other than the one it was encrypted for.
  * @see https://www.w3.org/TR/WebCryptoAPI/#aes-gcm-operations
  */
 export async function decryptSecret(ring: KeyRing, envelope: string, aad: AadContext): Promise<string> {
@@ -15,7 +16,7 @@ export async function decryptSecret(ring: KeyRing, envelope: string, aad: AadCon
   const { keyId, iv, ciphertext } = parseEnvelope(envelope);
   const key = ring.key(keyId);
   if (key === undefined) {
-    throw new CryptoError("decryption_failed", `envelope key id "${keyId}" is not in the key ring`);
+    throw new CryptoError("key_unavailable", `envelope key id "${keyId}" is not in the key ring`, keyId);
   }
   let plaintext: ArrayBuffer;
   try {

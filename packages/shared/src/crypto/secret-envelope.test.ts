@@ -82,12 +82,13 @@ describe("encryptSecret / decryptSecret", () => {
     expect(error.message).toContain("another row or column");
   });
 
-  it("reports an unknown key id as decryption_failed, naming the id", async () => {
+  it("reports an unknown key id as key_unavailable, naming the id", async () => {
     const writer = await parseKeyRing(`k9:${HEX_K3}`);
     const reader = await parseKeyRing(`k1:${HEX_K1}`);
     const envelope = await encryptSecret(writer, SECRET, AAD);
     const error = await failure(decryptSecret(reader, envelope, AAD));
-    expect(error.code).toBe("decryption_failed");
+    expect(error.code).toBe("key_unavailable");
+    expect(error.keyId).toBe("k9");
     expect(error.message).toBe('envelope key id "k9" is not in the key ring');
   });
 
@@ -140,7 +141,7 @@ describe("key rotation", () => {
     // Once k1 is retired, only the migrated envelope still opens.
     const retired = await parseKeyRing(`k2:${HEX_K2}`);
     expect(await decryptSecret(retired, migrated, AAD)).toBe(SECRET);
-    expect((await failure(decryptSecret(retired, oldEnvelope, AAD))).code).toBe("decryption_failed");
+    expect((await failure(decryptSecret(retired, oldEnvelope, AAD))).code).toBe("key_unavailable");
   });
 
   it("returns an envelope already under the primary key unchanged, after authenticating it", async () => {

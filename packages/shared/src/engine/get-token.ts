@@ -1,5 +1,5 @@
 import { decryptConnectionToken } from "../db/connection-tokens.ts";
-import { ApiError } from "../http/api-error.ts";
+import { ApiError, keyUnavailable } from "../http/api-error.ts";
 import { isProviderId } from "../providers/provider-ids.ts";
 import { tryResolveProvider } from "../providers/resolve-provider.ts";
 import { acquireLease, findUserConnection, readConnection, releaseLease, type ConnectionRow } from "./connection-store.ts";
@@ -255,6 +255,8 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
   async function serve(found: ConnectionRow): Promise<TokenResponse> {
     if (found.status === "disconnected" || found.access_token === null) throw new ApiError("not_connected", "no such connection");
     if (found.status === "needs_reauth" || found.status === "error") throw needsReauth();
+    // Neither token of a row whose key left the ring can be read: say which key, rather than a provider outage.
+    if (found.encryption_key_id && !deps.ring.has(found.encryption_key_id)) throw keyUnavailable(found.encryption_key_id);
 
     const now = nowOf(deps);
     if (found.has_pending === true) {

@@ -1,6 +1,7 @@
 import type { Sql } from "../db/create-sql.ts";
 import { PROVIDER_IDS } from "../providers/provider-ids.ts";
 import { tryResolveProvider } from "../providers/resolve-provider.ts";
+import { keyIdsOf, keyUsage, type KeyUsage } from "../ops/key-usage.ts";
 
 const STATUSES = ["connected", "token_expired", "needs_reauth", "disconnected", "error"] as const;
 
@@ -49,7 +50,24 @@ export async function tokenHealth(sql: Sql, env: Readonly<Record<string, string 
     p.failures_last_hour[f.error_code] = f.n;
     if (f.error_code === "client_misconfigured" || f.error_code === "not_configured") p.client_misconfigured = true;
   }
-  return { generated_at: new Date().toISOString(), providers };
+  return { generated_at: new Date().toISOString(), providers, encryption_keys: await encryptionKeys(sql, env) };
+}
+
+/**
+ * Rows each key id still protects (every encrypted table), and whether the ring holds it: a key can be retired
+ * once its `rows` is 0 (run `npm run tokens -- rotate-key` first).
+ */
+export async function encryptionKeys(sql: Sql, env: Readonly<Record<string, string | undefined>>): Promise<{
+  primary_key_id: string | null;
+  by_key_id: Record<string, { rows: number; in_ring: boolean; tables: KeyUsage[string]["tables"] }>;
+}> {
+  const ids = keyIdsOf(env.TOKEN_ENCRYPTION_KEYS);
+  const usage = await keyUsage(sql);
+  const byKeyId: Record<string, { rows: number; in_ring: boolean; tables: KeyUsage[string]["tables"] }> = {};
+  for (const id of new Set([...ids, ...Object.keys(usage).sort()])) {
+    byKeyId[id] = { rows: usage[id]?.total ?? 0, in_ring: ids.includes(id), tables: usage[id]?.tables ?? {} };
+  }
+  return { primary_key_id: ids[0] ?? null, by_key_id: byKeyId };
 }
 
 /** The same numbers in Prometheus' text exposition format. */
@@ -66,6 +84,10 @@ export function toPrometheus(health: Awaited<ReturnType<typeof tokenHealth>>): s
   lines.push("# HELP provider_tokens_refresh_failures_last_hour Refresh failures in the last hour.", "# TYPE provider_tokens_refresh_failures_last_hour gauge");
   for (const [provider, h] of Object.entries(health.providers)) {
     for (const [code, n] of Object.entries(h.failures_last_hour)) lines.push(`provider_tokens_refresh_failures_last_hour{provider="${provider}",code="${code}"} ${n}`);
+  }
+  lines.push("# HELP provider_tokens_encrypted_rows Rows (all encrypted tables) under each key id.", "# TYPE provider_tokens_encrypted_rows gauge");
+  for (const [keyId, k] of Object.entries(health.encryption_keys.by_key_id)) {
+    lines.push(`provider_tokens_encrypted_rows{key_id="${keyId}",in_ring="${k.in_ring}"} ${k.rows}`);
   }
   lines.push("# HELP provider_tokens_provider_configured Whether the provider has client credentials.", "# TYPE provider_tokens_provider_configured gauge");
   for (const [provider, h] of Object.entries(health.providers)) lines.push(`provider_tokens_provider_configured{provider="${provider}"} ${h.configured ? 1 : 0}`);

@@ -13,6 +13,7 @@ export const API_ERROR_STATUS = {
   method_not_allowed: 405,
   payload_too_large: 413,
   forbidden: 403,
+  key_unavailable: 500,
   internal: 500,
 } as const;
 
@@ -33,6 +34,14 @@ export class ApiError extends Error {
     super(message);
     this.status = API_ERROR_STATUS[code];
   }
+}
+
+/**
+ * A stored token's key id is missing from `TOKEN_ENCRYPTION_KEYS` (an operator fault: the key was retired
+ * before `rotate-key` moved every row off it). Names the key id, which is not secret.
+ */
+export function keyUnavailable(keyId: string): ApiError {
+  return new ApiError("key_unavailable", `the stored token is encrypted with key id "${keyId}", which TOKEN_ENCRYPTION_KEYS does not hold`);
 }
 
 /** The fixed body of an unexpected failure: never the underlying error's message. */

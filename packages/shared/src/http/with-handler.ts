@@ -1,4 +1,5 @@
-import { ApiError, errorBody, INTERNAL_ERROR_MESSAGE } from "./api-error.ts";
+import { CryptoError } from "../crypto/crypto-error.ts";
+import { ApiError, errorBody, INTERNAL_ERROR_MESSAGE, keyUnavailable } from "./api-error.ts";
 import type { Authenticate, AuthMode, Principal } from "./authenticate.ts";
 import { withCors } from "./cors.ts";
 import type { Logger } from "./logger.ts";
@@ -51,7 +52,8 @@ export function withHandler(
       const principal = await deps.authenticate(req, options.auth);
       const body = req.method === "POST" ? await readJsonBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : {};
       return withCors(await handler(req, { principal, body, url: new URL(req.url) }));
-    } catch (err) {
+    } catch (caught) {
+      const err = caught instanceof CryptoError && caught.code === "key_unavailable" && caught.keyId ? keyUnavailable(caught.keyId) : caught;
       if (err instanceof ApiError) {
         if (err.status >= 500) deps.logger.warn("request_failed", { code: err.code });
         return withCors(errorResponse(err));
