@@ -33,7 +33,7 @@ function uuidOf(value: string | undefined | null, field: string): string {
 
 function objectBody(body: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (body === undefined || body === null) return {};
-  if (typeof body !== "object" || Array.isArray(body)) throw new WebhookInputError("body", "the body must be a JSON object");
+  if (typeof body !== "object" || Array.isArray(body)) throw new WebhookInputError("body", '"body" must be a JSON object');
   for (const k of Object.keys(body)) {
     if (!allowed.includes(k)) throw new WebhookInputError(k, `"${k}" is not a known field (expected ${allowed.join(", ")})`);
   }
