@@ -124,10 +124,12 @@ export async function deliverWebhooks(deps: DeliverDeps, opts: DeliverOptions): 
       if (ok) summary.delivered += 1;
       else if (retryAt) summary.failed += 1;
       else summary.dead += 1;
-      if (!ok) deps.logger.info("webhook_attempt_failed", { delivery_id: row.delivery_id, endpoint_id: row.endpoint_id, attempt: row.attempts + 1, status: result.status, error: result.error, retry: retryAt !== null });
+      // Ids by their first 8 characters (the logger masks anything as long as a token): enough to find the
+      // endpoint in token-admin's webhooks list.
+      if (!ok) deps.logger.info("webhook_attempt_failed", { delivery: row.delivery_id.slice(0, 8), endpoint: row.endpoint_id.slice(0, 8), attempt: row.attempts + 1, status: result.status, error: result.error, retry: retryAt !== null });
       if (rec?.disabled) {
         summary.disabled += 1;
-        deps.logger.warn("webhook_endpoint_disabled", { endpoint_id: row.endpoint_id, reason: rec.disabled });
+        deps.logger.warn("webhook_endpoint_disabled", { endpoint: row.endpoint_id.slice(0, 8), reason: rec.disabled });
       }
     }
   };
