@@ -7,12 +7,14 @@
 --   provider.client_misconfigured  the first client_misconfigured failure of a provider while it is not
 --                                  already marked (public.provider_alert_state): once per outage
 --   provider.recovered             the first successful refresh or validation of that provider afterwards
+--
+-- Not security definer: only service_role (and postgres) write platform_connections, and both may write the
+-- outbox; anon and authenticated can neither update a connection nor call these functions.
 
 create function public.emit_webhook_event(p_type text, p_data jsonb)
 returns uuid
 language plpgsql
 volatile
-security definer
 set search_path = ''
 as $$
 declare
@@ -35,12 +37,12 @@ $$;
 comment on function public.emit_webhook_event(text, jsonb) is
   'Writes an alert event ({ type, timestamp, data }) and one pending delivery per enabled endpoint whose '
   'filter admits it. data must never hold a token.';
-revoke execute on function public.emit_webhook_event(text, jsonb) from public, anon, authenticated, service_role;
+revoke execute on function public.emit_webhook_event(text, jsonb) from public, anon, authenticated;
+grant execute on function public.emit_webhook_event(text, jsonb) to service_role;
 
 create function public.platform_connections_webhook_events()
 returns trigger
 language plpgsql
-security definer
 set search_path = ''
 as $$
 declare
@@ -89,7 +91,7 @@ $$;
 
 comment on function public.platform_connections_webhook_events() is
   'Trigger: writes connection.* and provider.* alert events in the transaction of the status change.';
-revoke execute on function public.platform_connections_webhook_events() from public, anon, authenticated, service_role;
+revoke execute on function public.platform_connections_webhook_events() from public, anon, authenticated;
 
 create trigger platform_connections_webhook_events
   after update of status, consecutive_failures, last_sync_status on public.platform_connections

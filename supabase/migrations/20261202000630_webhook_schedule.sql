@@ -41,7 +41,8 @@ $$;
 
 comment on function public.request_webhook_delivery() is
   'The webhook schedule''s command: posts to deliver-webhooks when a delivery is due. Returns the pg_net request id or null.';
-revoke execute on function public.request_webhook_delivery() from public, anon, authenticated, service_role;
+revoke execute on function public.request_webhook_delivery() from public, anon, authenticated;
+grant execute on function public.request_webhook_delivery() to service_role;
 
 do $$
 declare
