@@ -56,3 +56,12 @@ begin
   end if;
 end
 $$;
+
+-- Retention: events (with their deliveries and attempts) older than 30 days that have nothing left to send.
+do $$
+begin
+  if not exists (select 1 from cron.job as j where j.jobname = 'purge-webhook-events') then
+    perform cron.schedule('purge-webhook-events', '41 3 * * *', 'select public.purge_webhook_events()');
+  end if;
+end
+$$;

@@ -2,7 +2,7 @@
 -- writes, the provider state (one event per outage), claiming and recording deliveries, and the schedule.
 begin;
 set local search_path = public, extensions, tests;
-select plan(55);
+select plan(58);
 
 delete from public.webhook_endpoints;
 delete from public.webhook_events;
@@ -126,6 +126,16 @@ reset role;
 select results_eq($$select schedule, command, active from cron.job where jobname = 'deliver-webhooks'$$,
   $$values ('* * * * *'::text, 'select public.request_webhook_delivery()'::text, true)$$, 'the pg_cron job deliver-webhooks runs every minute');
 select is(has_function_privilege('authenticated', 'public.request_webhook_delivery()', 'execute'), false, 'a user cannot start a delivery run');
+select results_eq($$select schedule, command from cron.job where jobname = 'purge-webhook-events'$$,
+  $$values ('41 3 * * *'::text, 'select public.purge_webhook_events()'::text)$$, 'old events are purged daily');
+insert into public.webhook_events (id, type, payload, created_at) values
+  ('60000000-0000-0000-0000-0000000000e1', 'webhook.test', '{}', now() - interval '31 days'),
+  ('60000000-0000-0000-0000-0000000000e2', 'webhook.test', '{}', now() - interval '31 days'),
+  ('60000000-0000-0000-0000-0000000000e3', 'webhook.test', '{}', now() - interval '29 days');
+insert into public.webhook_deliveries (event_id, endpoint_id) values ('60000000-0000-0000-0000-0000000000e2', '60000000-0000-0000-0000-000000000001');
+select is(public.purge_webhook_events(), 1::bigint, 'the purge deletes only old events with nothing left to deliver');
+select is((select count(*)::int from public.webhook_events where id in ('60000000-0000-0000-0000-0000000000e2', '60000000-0000-0000-0000-0000000000e3')), 2,
+  'a pending delivery and a young event are kept');
 
 select * from finish();
 rollback;
