@@ -168,6 +168,30 @@ describe("alerts: delivery", () => {
   });
 });
 
+describe("alerts: the schedule", () => {
+  it("pg_cron alone delivers through pg_net and Vault, and its run waits for a retry due seconds later", async () => {
+    const [job] = await sql`select schedule, command from cron.job where jobname = 'deliver-webhooks'`;
+    expect(job).toMatchObject({ schedule: "* * * * *", command: "select public.request_webhook_delivery()" });
+    const { secret } = await addEndpoint(sql, { url: receiver.url("/cron") });
+    receiver.plan.push({ status: 500 });
+    const c = await seedConnection(sql, { userId: user.id, provider: "github", account: "cron", expiresIn: null });
+    await sql`update public.platform_connections set status = 'needs_reauth' where id = ${c.id}`;
+    await withDeliveryCronPaused(sql, true);
+    try {
+      const deadline = Date.now() + 80_000;
+      while (receiver.received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await withDeliveryCronPaused(sql, false);
+    }
+    expect(receiver.received).toHaveLength(2);
+    // The retry (300 ms later on the test schedule) came from the same run, not from the next tick a minute on.
+    expect(receiver.received[1]!.at - receiver.received[0]!.at).toBeLessThan(10_000);
+    expect(() => new Webhook(secret).verify(receiver.received[1]!.body, receiver.received[1]!.headers)).not.toThrow();
+    const [d] = await sql`select status, attempts from public.webhook_deliveries`;
+    expect(d).toMatchObject({ status: "delivered", attempts: 2 });
+  });
+});
+
 describe("alerts: provider events", () => {
   it("provider-wide invalid_client: exactly one provider.client_misconfigured, then provider.recovered; no token in any body", async () => {
     await addEndpoint(sql, { url: receiver.url() });
