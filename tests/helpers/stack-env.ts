@@ -15,5 +15,8 @@ export function testStackEnv(): Record<string, string> {
     // Short leases so the crash-recovery test does not wait long; still above the 10 s provider timeout.
     REFRESH_LEASE_SECONDS: "15",
     REFRESH_BUDGET_MS: "40000",
+    // Webhook retries compressed (tests/integration/alerts-*.test.ts); production keeps its 24-hour schedule.
+    WEBHOOK_RETRY_SCHEDULE_MS: "300,300,300,300",
+    WEBHOOK_TIMEOUT_MS: "2000",
   };
 }
