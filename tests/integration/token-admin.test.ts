@@ -9,7 +9,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadKeys, signUserToken } from "../../scripts/stack/keys.ts";
 import { LOG_DIR } from "../../scripts/stack/paths.ts";
 import { ensureUser } from "../../scripts/stack/users.ts";
-import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
+import { createClient } from "@supabase/supabase-js";
+import { API_URL, callFunction, db, keys, userToken } from "../helpers/stack.ts";
 import { seedConnection, withCronPaused } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
 
@@ -219,6 +220,20 @@ describe("routes", () => {
     const r = await post("refresh-many", { provider: "reddit", status: "failing" });
     expect(r.body).toEqual({ selected: 2, refreshed: 2, failed: 0, needs_reauth: 0, skipped: 0 });
     expect((await emulator.stats("spotify")).refresh).toBe(0);
+  });
+
+  it("works from supabase-js as the README shows", async () => {
+    const s = await seedConnection(sql, { userId: user.id, provider: "reddit", account: "js-1", expiresIn: 3600 });
+    await sql`update public.platform_connections set status = 'needs_reauth' where id = ${s.id}`;
+    const supabase = createClient(API_URL, (await keys()).anonKey, {
+      global: { headers: { Authorization: `Bearer ${admin}` } }, auth: { persistSession: false, autoRefreshToken: false },
+    });
+    const { data: failing, error } = await supabase.functions.invoke("token-admin/connections?status=needs_reauth", { method: "GET" });
+    expect(error).toBeNull();
+    expect(failing.connections.map((c: { id: string }) => c.id)).toEqual([s.id]);
+    await sql`update public.platform_connections set status = 'connected' where id = ${s.id}`;
+    const { data: result } = await supabase.functions.invoke("token-admin/refresh", { body: { connection_id: s.id } });
+    expect(result).toEqual({ connection_id: s.id, outcome: "refreshed" });
   });
 
   it("shows the runs, pg_cron's runs and the hourly activity", async () => {
