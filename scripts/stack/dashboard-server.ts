@@ -37,8 +37,10 @@ const TYPES: Record<string, string> = {
 };
 
 /** Builds the dashboard for the stack and serves it; resolves once it listens. */
-export async function startDashboardServer(config: { apiUrl: string; anonKey: string }, port = DASHBOARD_PORT): Promise<http.Server> {
-  const dir = join(STACK_DIR, "dashboard");
+export async function startDashboardServer(
+  config: { apiUrl: string; anonKey: string },
+  { port = DASHBOARD_PORT, dir = join(STACK_DIR, "dashboard") }: { port?: number; dir?: string } = {},
+): Promise<http.Server> {
   await buildDashboard(dir, config);
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? "/", DASHBOARD_URL).pathname;
