@@ -217,8 +217,11 @@ describe("routes", () => {
     const b = await seedConnection(sql, { userId: user.id, provider: "reddit", account: "many-b", expiresIn: 3600 });
     await seedConnection(sql, { userId: user.id, provider: "spotify", account: "many-c", expiresIn: 3600 });
     await sql`update public.platform_connections set consecutive_failures = 2, last_sync_error = 'x' where id in ${sql([a.id, b.id])}`;
+    const one = await post("refresh-many", { provider: "reddit", status: "failing", limit: 1 });
+    expect(one.body).toEqual({ selected: 1, refreshed: 1, failed: 0, needs_reauth: 0, skipped: 0 });
+    // The refreshed one is no longer failing: the next call takes the other.
     const r = await post("refresh-many", { provider: "reddit", status: "failing" });
-    expect(r.body).toEqual({ selected: 2, refreshed: 2, failed: 0, needs_reauth: 0, skipped: 0 });
+    expect(r.body).toEqual({ selected: 1, refreshed: 1, failed: 0, needs_reauth: 0, skipped: 0 });
     expect((await emulator.stats("spotify")).refresh).toBe(0);
   });
 

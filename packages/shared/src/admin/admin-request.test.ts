@@ -61,6 +61,10 @@ describe("bodies", () => {
     expect(fails(() => parseRefreshManyBody({ status: "disconnected" })).message).toMatch(/"status"/);
     expect(fails(() => parseRefreshManyBody({ provider: ["xero"] })).message).toMatch(/"provider"/);
     expect(fails(() => parseRefreshManyBody({ provider: "xero", all: true })).message).toMatch(/"all"/);
+    expect(parseRefreshManyBody({ status: "failing", limit: 200 })).toEqual({ status: "failing", limit: 200 });
+    for (const limit of [0, 10_001, 1.5, "10", null, -1]) {
+      expect(fails(() => parseRefreshManyBody({ status: "failing", limit })).message).toMatch(/"limit"/);
+    }
   });
   it("runs and activity bound their numbers", () => {
     expect(parseRunsQuery(q(""))).toEqual({ limit: 20 });

@@ -92,16 +92,22 @@ export function parseRefreshBody(body: Record<string, unknown>): { connectionId:
 export interface RefreshManyFilter {
   provider?: string;
   status?: StatusFilter;
+  /** At most this many connections (1..10,000; default 10,000), soonest to expire first. */
+  limit?: number;
 }
 
-/** `POST refresh-many { provider?, status? }`, at least one of them. */
+/** `POST refresh-many { provider?, status?, limit? }`, at least one of provider and status. */
 export function parseRefreshManyBody(body: Record<string, unknown>): RefreshManyFilter {
-  rejectUnknownFields(body, ["provider", "status"]);
+  rejectUnknownFields(body, ["provider", "status", "limit"]);
+  const limit = body["limit"];
+  if (limit !== undefined && (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 10_000)) {
+    throw new ApiError("invalid_request", '"limit" must be an integer from 1 to 10000');
+  }
   const provider = providerValue(optionalString(body, "provider", 64));
   const status = statusValue(optionalString(body, "status", 32));
   if (!provider && !status) throw new ApiError("invalid_request", 'one of "provider" or "status" is required');
   if (status === "disconnected") throw new ApiError("invalid_request", '"status" cannot be disconnected: a disconnected connection has no tokens');
-  return { ...(provider ? { provider } : {}), ...(status ? { status } : {}) };
+  return { ...(provider ? { provider } : {}), ...(status ? { status } : {}), ...(limit !== undefined ? { limit } : {}) };
 }
 
 /** `GET runs?limit=(1..200, default 20)` */

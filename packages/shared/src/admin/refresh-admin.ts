@@ -51,7 +51,7 @@ export interface RefreshManySummary {
 }
 
 /** The ids refresh-many works on: live connections with a refresh token, matching the filter. */
-export async function selectForRefresh(sql: Sql, filter: RefreshManyFilter, max = REFRESH_MANY_MAX) {
+export async function selectForRefresh(sql: Sql, filter: RefreshManyFilter, max = Math.min(filter.limit ?? REFRESH_MANY_MAX, REFRESH_MANY_MAX)) {
   return sql<{ id: string; provider: string }[]>`
     select c.id, c.provider from public.platform_connections as c
     where c.status <> 'disconnected' and c.refresh_token is not null
