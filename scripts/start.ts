@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   for (const [k, v] of rows) console.log(`${k.padStart(w)}: ${v}`);
   console.log(`\nFunctions: ${s.running.functions.map((f) => f.name).join(", ")}`);
   console.log("A user token: npm run -s stack -- user you@example.com");
+  console.log("Dashboard: http://127.0.0.1:54323 (an admin token: npm run -s stack -- user you@example.com --admin)");
 
   if (demo) {
     console.log("Function logs: npm run -s stack -- logs (or .stack/logs/functions/).");

@@ -16,7 +16,8 @@ const USAGE = `usage: npm run stack -- <command>
   down                    stop every part
   status [-o env|json]    URLs, keys and the state of every part
   reset                   drop and recreate the database from the migrations
-  user <email> [--alg ES256]  create or find a user; print { id, email, access_token } (valid 1 h)
+  user <email> [--alg ES256] [--admin]  create or find a user; print { id, email, access_token } (valid 1 h);
+                              --admin makes them an operator (app_metadata.provider_tokens_admin)
   logs                    print the function, gateway and database logs
   test-db                 run the pgTAP tests in supabase/tests with pg_prove`;
 
@@ -60,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
       if (!email) throw new Error("usage: stack user <email>");
       const alg = (flag(args, "--alg") ?? "HS256").toUpperCase();
       if (alg !== "HS256" && alg !== "ES256") throw new Error("--alg must be HS256 or ES256");
-      const user = await ensureUser(email);
+      const user = await ensureUser(email, args.includes("--admin") ? { admin: true } : {});
       const access_token = await signUserToken(await loadKeys(), user, { alg });
       console.log(JSON.stringify({ id: user.id, email: user.email, access_token }, null, 2));
       return 0;

@@ -19,6 +19,7 @@ import net from "node:net";
 import { join } from "node:path";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { readFunctions, readFunctionsDotEnv, type FunctionSpec } from "./config.ts";
+import { DASHBOARD_URL, startDashboardServer } from "./dashboard-server.ts";
 import { loadKeys, type StackKeys } from "./keys.ts";
 import {
   API_PORT, API_URL, DB_URL, FUNCTION_LOG_DIR, GATEWAY_PID_FILE, HOST, ROOT, RUN_DIR, STACK_DIR, WORKER_BASE_PORT,
@@ -347,6 +348,11 @@ async function main(): Promise<void> {
   for (const list of workers.values()) for (const w of list) startWorker(w, env);
   pgNet = startPgNetWorker(DB_URL, (line) => console.log(`${new Date().toISOString()} ${line}`));
   console.log(`${new Date().toISOString()} gateway listening on ${API_URL}, ${functions.length} functions`);
+  // The dashboard's static files, pointed at this API (a failure leaves the API up).
+  await startDashboardServer({ apiUrl: API_URL, anonKey: keys.anonKey }).then(
+    () => console.log(`${new Date().toISOString()} dashboard on ${DASHBOARD_URL}`),
+    (err) => console.error(`dashboard not served: ${(err as Error).message}`),
+  );
 }
 
 main().catch((err) => {

@@ -74,14 +74,14 @@ export interface UserTokenOptions {
 /** Signs a user access token shaped like GoTrue's (aud `authenticated`, role `authenticated`). */
 export async function signUserToken(
   keys: StackKeys,
-  user: { id: string; email: string },
+  user: { id: string; email: string; app_metadata?: Record<string, unknown> },
   options: UserTokenOptions = {},
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({
     email: user.email,
     phone: "",
-    app_metadata: { provider: "email", providers: ["email"] },
+    app_metadata: { provider: "email", providers: ["email"], ...(user.app_metadata ?? {}) },
     user_metadata: {},
     role: "authenticated",
     aal: "aal1",

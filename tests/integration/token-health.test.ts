@@ -39,12 +39,16 @@ describe("token-health", () => {
     expect(text).toMatch(/^provider_tokens_connections\{provider="reddit",status="needs_reauth"\} [1-9]\d*$/m);
   });
 
-  it("refuses everyone but the service role, other methods and unknown formats", async () => {
-    for (const token of [undefined, user.token, (await keys()).anonKey, "sb_secret_forged", "not-a-token"]) {
+  it("refuses everyone but the service role and admins, other methods and unknown formats", async () => {
+    for (const token of [undefined, (await keys()).anonKey, "sb_secret_forged", "not-a-token"]) {
       const res = await callFunction("token-health", token ? { token } : {});
       expect(res.status).toBe(401);
       expect((await res.json()).error.code).toBe("unauthorized");
     }
+    // A signed-in user who is not an admin (app_metadata.provider_tokens_admin) is known but not allowed.
+    const plain = await callFunction("token-health", { token: user.token });
+    expect(plain.status).toBe(403);
+    expect((await plain.json()).error.code).toBe("forbidden");
     const post = await callFunction("token-health", { method: "POST", body: "{}", token: serviceKey });
     expect(post.status).toBe(405);
     const xml = await callFunction("token-health?format=xml", { token: serviceKey });

@@ -10,7 +10,7 @@ import {
 } from "./connection-store.ts";
 import { endpointParamsOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
 import { ProviderGate } from "./provider-gate.ts";
-import { refreshLeased } from "./refresh-leased.ts";
+import { refreshLeased, type RefreshOutcome } from "./refresh-leased.ts";
 import { recordRunFinished, recordRunStarted, type RunTrigger, type StopReason } from "./refresh-runs.ts";
 import { RunBudget } from "./run-budget.ts";
 import { MISCONFIGURED_PAUSE_MS } from "./transitions.ts";
@@ -148,15 +148,7 @@ export async function runRefreshExpiring(
   request.onStarted?.();
   const broken = new Set<string>();
   const paused = new Set<string>();
-  const gate = new ProviderGate({
-    overall: options.concurrency,
-    perProvider: (p) => {
-      const def = (PROVIDER_CATALOG as Record<string, { rateLimit?: { maxConcurrentRequests?: number } }>)[p];
-      return Math.min(options.perProviderConcurrency, def?.rateLimit?.maxConcurrentRequests ?? Infinity);
-    },
-    breakerThreshold: options.breakerThreshold,
-    breakerCooldownMs: options.breakerCooldownMs,
-  });
+  const gate = schedulerGate(options);
   // Leave room for the calls in flight to finish (provider timeout 10 s) before the budget ends.
   const claimUntil = deadline - 12_000;
 
@@ -198,36 +190,10 @@ export async function runRefreshExpiring(
         summary.skipped += 1;
         return;
       }
-      const outcome = await refreshLeased(deps, leased, owner);
-      switch (outcome.kind) {
-        case "refreshed":
-          summary.refreshed += 1;
-          gate.recordSuccess(row.provider);
-          return;
-        case "superseded":
-          summary.skipped += 1;
-          return;
-        case "failed":
-          if (outcome.code === "reauth_required") {
-            summary.needs_reauth += 1;
-            gate.recordSuccess(row.provider);
-          } else if (outcome.code === "client_misconfigured" || outcome.code === "not_configured") {
-            summary.failed += 1;
-            broken.add(row.provider);
-            gate.pause(row.provider, Date.now() + MISCONFIGURED_PAUSE_MS);
-          } else if (outcome.code === "rate_limited") {
-            summary.failed += 1;
-            // A per-connection limit (Google's "User-rate limit exceeded") delays only this row, which
-            // refreshLeased already rescheduled after the wait; a provider-wide one pauses the provider.
-            if (outcome.rateLimitScope !== "connection") {
-              paused.add(row.provider);
-              gate.pause(row.provider, Date.now() + (outcome.retryAfterMs ?? DEFAULT_RATE_LIMIT_DELAY_MS));
-            }
-          } else {
-            summary.failed += 1;
-            if (outcome.code === "transient") gate.recordTransient(row.provider);
-          }
-      }
+      const effect = recordOutcome(gate, row.provider, await refreshLeased(deps, leased, owner));
+      summary[effect.counted] += 1;
+      if (effect.broken) broken.add(row.provider);
+      if (effect.paused) paused.add(row.provider);
     } finally {
       admission.release();
     }
@@ -348,6 +314,63 @@ export async function runRefreshExpiring(
   }
   await finish();
   return summary;
+}
+
+/**
+ * The scheduler's admission gate: `concurrency` provider calls in flight overall, `perProviderConcurrency` per
+ * provider (or the catalog's lower limit, like Xero's 5), and a circuit per provider. Shared with anything
+ * else that refreshes in bulk (token-admin's refresh-many), so no caller can stampede a provider.
+ */
+export function schedulerGate(
+  options: Pick<RunOptions, "concurrency" | "perProviderConcurrency" | "breakerThreshold" | "breakerCooldownMs">,
+): ProviderGate {
+  return new ProviderGate({
+    overall: options.concurrency,
+    perProvider: (p) => {
+      const def = (PROVIDER_CATALOG as Record<string, { rateLimit?: { maxConcurrentRequests?: number } }>)[p];
+      return Math.min(options.perProviderConcurrency, def?.rateLimit?.maxConcurrentRequests ?? Infinity);
+    },
+    breakerThreshold: options.breakerThreshold,
+    breakerCooldownMs: options.breakerCooldownMs,
+  });
+}
+
+/** How one leased refresh counts in a run's summary, and what it did to its provider's gate. */
+export interface OutcomeEffect {
+  counted: "refreshed" | "needs_reauth" | "failed" | "skipped";
+  /** The provider's client credentials were refused: it is paused for {@link MISCONFIGURED_PAUSE_MS}. */
+  broken?: boolean;
+  /** The provider answered a provider-wide 429: it is paused until its Retry-After. */
+  paused?: boolean;
+}
+
+/** Feeds a refresh's outcome to the gate (success, transient failure, pause) and says how it counts. */
+export function recordOutcome(gate: ProviderGate, provider: string, outcome: RefreshOutcome): OutcomeEffect {
+  switch (outcome.kind) {
+    case "refreshed":
+      gate.recordSuccess(provider);
+      return { counted: "refreshed" };
+    case "superseded":
+      return { counted: "skipped" };
+    case "failed":
+      if (outcome.code === "reauth_required") {
+        gate.recordSuccess(provider);
+        return { counted: "needs_reauth" };
+      }
+      if (outcome.code === "client_misconfigured" || outcome.code === "not_configured") {
+        gate.pause(provider, Date.now() + MISCONFIGURED_PAUSE_MS);
+        return { counted: "failed", broken: true };
+      }
+      if (outcome.code === "rate_limited") {
+        // A per-connection limit (Google's "User-rate limit exceeded") delays only this row, which
+        // refreshLeased already rescheduled after the wait; a provider-wide one pauses the provider.
+        if (outcome.rateLimitScope === "connection") return { counted: "failed" };
+        gate.pause(provider, Date.now() + (outcome.retryAfterMs ?? DEFAULT_RATE_LIMIT_DELAY_MS));
+        return { counted: "failed", paused: true };
+      }
+      if (outcome.code === "transient") gate.recordTransient(provider);
+      return { counted: "failed" };
+  }
 }
 
 /** claim_due_connections over one partition (the six-argument form; one partition is the whole table). */

@@ -8,6 +8,8 @@ export const API_ERROR_STATUS = {
   unknown_provider: 400,
   provider_not_configured: 400,
   not_connected: 404,
+  // token-admin: an unknown route, or a connection id that does not exist (admins only: nothing to hide).
+  not_found: 404,
   needs_reauth: 409,
   provider_unavailable: 503,
   method_not_allowed: 405,

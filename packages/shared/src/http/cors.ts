@@ -6,7 +6,7 @@
 export const CORS_HEADERS: Readonly<Record<string, string>> = {
   "access-control-allow-origin": "*",
   "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, x-supabase-api-version",
-  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
   // A page on another origin reads Retry-After of a 503 provider_unavailable only when it is exposed.
   "access-control-expose-headers": "retry-after",
   "access-control-max-age": "86400",

@@ -6,7 +6,7 @@ import type { Logger } from "./logger.ts";
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./read-json-body.ts";
 
 export interface HandlerOptions {
-  methods: readonly ("GET" | "POST")[];
+  methods: readonly ("GET" | "POST" | "DELETE")[];
   auth: AuthMode;
   maxBodyBytes?: number;
 }
