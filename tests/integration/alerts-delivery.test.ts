@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
-import { seedConnection, withCronPaused } from "../helpers/connections.ts";
+import { seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
 import { addEndpoint, deliverNow, deliverUntil, resetAlerts, startReceiver, withDeliveryCronPaused } from "./alerts-support.ts";
 
@@ -10,14 +10,14 @@ let user: { id: string; token: string };
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   await withDeliveryCronPaused(sql, false);
   user = await userToken("alerts-delivery@example.com");
   receiver = await startReceiver();
 });
 afterAll(async () => {
   await resetAlerts(sql);
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await withDeliveryCronPaused(sql, true);
   await receiver.close();
   await sql.end();

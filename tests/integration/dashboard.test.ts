@@ -13,7 +13,7 @@ import { DASHBOARD_URL } from "../../scripts/stack/dashboard-server.ts";
 import { loadKeys, signUserToken } from "../../scripts/stack/keys.ts";
 import { STACK_DIR } from "../../scripts/stack/paths.ts";
 import { ensureUser } from "../../scripts/stack/users.ts";
-import { seedConnection, withCronPaused, type Seeded } from "../helpers/connections.ts";
+import { seedConnection, setScheduleActive, type Seeded } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
 
@@ -43,7 +43,7 @@ async function open(): Promise<{ page: Page; errors: string[] }> {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   mkdirSync(OUT, { recursive: true });
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   await sql`delete from public.platform_connections`;
   await emulator.clearFaults();
   await emulator.config({ latency_ms: 0 });
@@ -74,7 +74,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   rmSync(profileDir, { recursive: true, force: true });
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 

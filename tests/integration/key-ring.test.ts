@@ -13,7 +13,7 @@ import { FUNCTION_LOG_DIR, GATEWAY_LOG, ROOT } from "../../scripts/stack/paths.t
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
-import { functionKeyRing, withCronPaused } from "../helpers/connections.ts";
+import { functionKeyRing, setScheduleActive } from "../helpers/connections.ts";
 import { testStackEnv } from "../helpers/stack-env.ts";
 
 const sql = db();
@@ -47,7 +47,7 @@ function logOffsets(): Map<string, number> {
 }
 
 beforeAll(async () => {
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   user = await userToken("key-ring@example.com");
   serviceKey = (await keys()).serviceRoleKey;
   const ring = await functionKeyRing();
@@ -58,7 +58,7 @@ afterAll(async () => {
   await sql`delete from public.platform_connections where user_id = ${user.id}`;
   // Back to the ring every other test file expects.
   await up({ env: testStackEnv() });
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 

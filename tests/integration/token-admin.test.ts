@@ -11,7 +11,7 @@ import { LOG_DIR } from "../../scripts/stack/paths.ts";
 import { ensureUser } from "../../scripts/stack/users.ts";
 import { createClient } from "@supabase/supabase-js";
 import { API_URL, callFunction, db, keys, userToken } from "../helpers/stack.ts";
-import { seedConnection, withCronPaused } from "../helpers/connections.ts";
+import { seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
 
 const sql = db();
@@ -41,7 +41,7 @@ const post = (route: string, body: unknown, token?: string) =>
   call(route, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), ...(token ? { token } : {}) });
 
 beforeAll(async () => {
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   user = await userToken("token-admin-user@example.com");
   admin = await adminToken("token-admin-admin@example.com");
   serviceKey = (await keys()).serviceRoleKey;
@@ -49,7 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator.config({ latency_ms: 0 });
   await sql`delete from public.platform_connections where user_id = ${user.id}`;
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 beforeEach(async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callFunction, db, userToken } from "../helpers/stack.ts";
-import { seedConnection, withCronPaused } from "../helpers/connections.ts";
+import { seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
 import { TEST_APP_URL } from "../helpers/stack-env.ts";
 import { runCli, startCli } from "../helpers/tokens-cli.ts";
@@ -16,13 +16,13 @@ let alice: { id: string; email: string; token: string };
 let bob: { id: string; email: string; token: string };
 
 beforeAll(async () => {
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   alice = await userToken(uniqueEmail("tokens-cli-alice"));
   bob = await userToken(uniqueEmail("tokens-cli-bob"));
 });
 afterAll(async () => {
   await sql`delete from auth.users where id in (${alice.id}, ${bob.id})`;
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 

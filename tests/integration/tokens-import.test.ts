@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callFunction, db, keys } from "../helpers/stack.ts";
 import { ensureUser } from "../../scripts/stack/users.ts";
 import { runCli } from "../helpers/tokens-cli.ts";
-import { withCronPaused } from "../helpers/connections.ts";
+import { setScheduleActive } from "../helpers/connections.ts";
 
 const sql = db();
 const dir = mkdtempSync(join(tmpdir(), "tokens-import-"));
@@ -23,14 +23,14 @@ let serviceKey: string;
 const tokenOf = (u: number, n: number) => `imp_at_${u}_${n}_${"x".repeat(20)}`;
 
 beforeAll(async () => {
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   userIds = [];
   for (const e of emails) userIds.push((await ensureUser(e)).id);
   serviceKey = (await keys()).serviceRoleKey;
 });
 afterAll(async () => {
   await sql`delete from auth.users where id = any(${userIds}::uuid[])`;
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 

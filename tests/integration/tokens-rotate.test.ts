@@ -11,7 +11,7 @@ import { encryptConnectionTokens } from "../../packages/shared/src/db/connection
 import { up } from "../../scripts/stack/lifecycle.ts";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
 import { emulator } from "../helpers/emulator.ts";
-import { functionKeyRing, withCronPaused } from "../helpers/connections.ts";
+import { functionKeyRing, setScheduleActive } from "../helpers/connections.ts";
 import { readFunctionsDotEnv } from "../../scripts/stack/config.ts";
 import { loadKeys } from "../../scripts/stack/keys.ts";
 import { testStackEnv } from "../helpers/stack-env.ts";
@@ -51,7 +51,7 @@ const keyCounts = async () =>
 
 beforeAll(async () => {
   K1 = readFunctionsDotEnv().TOKEN_ENCRYPTION_KEYS ?? (await loadKeys()).tokenEncryptionKeys;
-  await withCronPaused(sql, false);
+  await setScheduleActive(sql, false);
   user = await userToken(`rotate-${Date.now().toString(36)}@example.com`);
   serviceKey = (await keys()).serviceRoleKey;
 });
@@ -62,7 +62,7 @@ afterAll(async () => {
   // Back to the ring the other test files use, for whatever rows they left.
   await runCli(["rotate-key"], { TOKEN_ENCRYPTION_KEYS: `${K1},${K3},${K2}` });
   await up({ env: testStackEnv() });
-  await withCronPaused(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 
