@@ -45,3 +45,19 @@ it("delivers 12 events to slow receivers with at most `concurrency` requests in 
   expect(one.claimed).toBe(0);
   expect(lines).toEqual([]);
 });
+
+it("once a run disables an endpoint it sends nothing more to it, not even what it had claimed", async () => {
+  await resetAlerts(sql);
+  receiver.received.length = 0;
+  receiver.plan.length = 0;
+  const { endpoint } = await addEndpoint(sql, { url: receiver.url("/failing") });
+  await sql`update public.webhook_endpoints set failing_since = now() - interval '4 days' where id = ${endpoint.id}`;
+  receiver.plan.push({ status: 503 }, { status: 200 });
+  for (let i = 0; i < 2; i++) await sql`select public.emit_webhook_event('provider.recovered', ${sql.json({ provider: "xero", n: i })})`;
+  const lines: string[] = [];
+  const deps = { sql, ring: await functionKeyRing(), logger: createLogger("test", (l) => lines.push(l)) };
+  expect(await deliverWebhooks(deps, { ...DEFAULT_DELIVER_OPTIONS, concurrency: 1 })).toMatchObject({ claimed: 2, delivered: 0, disabled: 1 });
+  expect(receiver.received).toHaveLength(1);
+  expect((await sql`select status from public.webhook_deliveries`).map((d) => d.status)).toEqual(["dead", "dead"]);
+  expect(lines.filter((l) => l.includes('"event":"webhook_endpoint_disabled"'))).toHaveLength(1);
+});
