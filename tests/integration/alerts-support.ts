@@ -19,7 +19,11 @@ export interface Received {
 export async function startReceiver() {
   const received: Received[] = [];
   const plan: { status: number; delayMs?: number; headers?: Record<string, string> }[] = [];
+  const load = { inFlight: 0, max: 0 };
   const server = http.createServer((req, res) => {
+    load.inFlight += 1;
+    load.max = Math.max(load.max, load.inFlight);
+    res.on("close", () => (load.inFlight -= 1));
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
@@ -41,6 +45,8 @@ export async function startReceiver() {
     url: (path = "/hook") => `http://127.0.0.1:${port}${path}`,
     received,
     plan,
+    /** Requests being answered now, and the most at once. */
+    load,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }

@@ -112,8 +112,11 @@ export async function deliverWebhooks(deps: DeliverDeps, opts: DeliverOptions): 
     select * from public.claim_webhook_deliveries(${opts.batch}, ${Math.min(leaseSeconds, 3600)})`;
   summary.claimed = rows.length;
   let next = 0;
+  // Endpoints this run disabled: their remaining claimed deliveries were made dead with them, not sent.
+  const disabledNow = new Set<string>();
   const worker = async () => {
     for (let row = rows[next++]; row; row = rows[next++]) {
+      if (disabledNow.has(row.endpoint_id)) continue;
       const started = Date.now();
       const result = await attempt(deps, opts, row);
       const ok = result.status !== null && result.status >= 200 && result.status < 300;
@@ -128,6 +131,7 @@ export async function deliverWebhooks(deps: DeliverDeps, opts: DeliverOptions): 
       // endpoint in token-admin's webhooks list.
       if (!ok) deps.logger.info("webhook_attempt_failed", { delivery: row.delivery_id.slice(0, 8), endpoint: row.endpoint_id.slice(0, 8), attempt: row.attempts + 1, status: result.status, error: result.error, retry: retryAt !== null });
       if (rec?.disabled) {
+        disabledNow.add(row.endpoint_id);
         summary.disabled += 1;
         deps.logger.warn("webhook_endpoint_disabled", { endpoint: row.endpoint_id.slice(0, 8), reason: rec.disabled });
       }
