@@ -8,7 +8,6 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
 import { HOST, ROOT, STACK_DIR } from "./paths.ts";
 
 export const DASHBOARD_PORT = 54323;
@@ -18,6 +17,8 @@ const SOURCE = join(ROOT, "dashboard");
 /** Bundles dashboard/ into `outDir`: index.html, app.js, app.css (and config.json when given). */
 export async function buildDashboard(outDir: string, config?: { apiUrl: string; anonKey: string }): Promise<void> {
   mkdirSync(outDir, { recursive: true });
+  // Loaded here, not at the top: the gateway imports this file and should not wait for esbuild to start.
+  const { build } = await import("esbuild");
   await build({
     entryPoints: { app: join(SOURCE, "src", "app.js") },
     bundle: true, format: "esm", platform: "browser", target: "es2020", minify: true, outdir: outDir, logLevel: "silent",

@@ -136,6 +136,20 @@ describe("the dashboard in chromium", () => {
     expect(errors).toEqual([]);
   });
 
+  it("a provider's failing connections are refreshed with one button, through refresh-many", async () => {
+    const { page, errors } = await open();
+    await page.goto(`${DASHBOARD_URL}/#access_token=${admin}`, { waitUntil: "load" });
+    await page.waitForSelector('button[data-refresh-provider="twitter"]', { timeout: 20_000 });
+    const before = (await emulator.stats("twitter")).refresh;
+    await page.click('button[data-refresh-provider="twitter"]');
+    await page.waitForFunction(() => /failing connections: /.test(document.querySelector("#flash")?.textContent ?? ""), { timeout: 20_000 });
+    // The dead grant is tried once more and stays needs_reauth; nothing else of twitter's is touched.
+    expect(await page.$eval("#flash", (p) => p.textContent)).toMatch(/twitter's failing connections: 1 selected, 0 refreshed, 0 failed, 1 need reauth, 0 skipped/);
+    expect((await emulator.stats("twitter")).refresh).toBe(before + 1);
+    expect(await page.$eval(`#connections tr[data-id="${dead.id}"] .status`, (td) => td.textContent)).toBe("needs_reauth");
+    expect(errors).toEqual([]);
+  });
+
   it("a pasted token signs in too", async () => {
     const { page } = await open();
     await page.goto(`${DASHBOARD_URL}/`, { waitUntil: "load" });
