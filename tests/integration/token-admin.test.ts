@@ -91,7 +91,7 @@ describe("who may call token-admin", () => {
 
 describe("hostile input", () => {
   it("unknown routes 404, wrong methods 405, bad fields 400 naming the field", async () => {
-    for (const r of ["nope", "connections/extra", "", "..%2F..%2Fget-token", "webhooks"]) {
+    for (const r of ["nope", "connections/extra", "", "..%2F..%2Fget-token", "webhooks/not-a-uuid/test/extra"]) {
       const res = await call(r);
       expect(res.status, r).toBe(404);
       expect(res.body.error.code).toBe("not_found");
