@@ -12,6 +12,7 @@ import type { EngineDeps } from "../../packages/shared/src/engine/engine-deps.ts
 import { leaseSecondsFromEnv } from "../../packages/shared/src/engine/engine-deps.ts";
 import { ApiError } from "../../packages/shared/src/http/api-error.ts";
 import { createLogger } from "../../packages/shared/src/http/logger.ts";
+import { handleAlertsAdmin } from "../../packages/shared/src/alerts/admin-routes.ts";
 import { importConnections } from "../../packages/shared/src/ops/import-connections.ts";
 import { parseImportFile } from "../../packages/shared/src/ops/import-records.ts";
 import { listConnections } from "../../packages/shared/src/ops/list-connections.ts";
@@ -271,7 +272,63 @@ export function buildProgram(): Command {
       else out(`connected ${result.provider}${result.account ? ` (${result.account})` : ""}`);
     }));
 
-  for (const c of program.commands) c.showHelpAfterError("(add --help for usage)");
+  // The same routes token-admin serves (packages/shared/src/alerts/admin-routes.ts), called on the database.
+  const webhooks = program.command("webhooks").description("the alerts' webhook endpoints: add, list, remove, test");
+  const alerts = async (t: Target, method: string, route: string[], body: unknown = {}) => {
+    const answer = await handleAlertsAdmin(t.sql(), { method, route, query: new URLSearchParams(), body }, await t.ring());
+    const b = answer?.body as { error?: { code: string; message: string } } | undefined;
+    if (!answer || answer.status >= 400) throw new CliError(b?.error ? `${b.error.code}: ${b.error.message}` : "no such webhook route");
+    return answer.body as Record<string, any>;
+  };
+  webhooks.command("list")
+    .description("the endpoints, their format, events and health; never a secret")
+    .option("--json", "print JSON")
+    .action(async (opts: { json?: boolean }, cmd: Command) => withTarget(cmd, async (t) => {
+      const { endpoints } = await alerts(t, "GET", ["webhooks"]);
+      if (opts.json) return out(JSON.stringify(endpoints, null, 2));
+      if (endpoints.length === 0) return out("no webhook endpoints");
+      out(table([
+        ["id", "url", "format", "events", "enabled", "last success", "failures"],
+        ...endpoints.map((e: any) => [e.id, e.url, e.format, e.events ? e.events.join(",") : "all", e.enabled ? "yes" : `no (${e.disabled_reason ?? "disabled"})`,
+          fmtDate(e.last_success_at), String(e.consecutive_failures)]),
+      ]));
+    }));
+  webhooks.command("add")
+    .description("add an endpoint; its signing secret is printed once, here")
+    .argument("<url>", "where events are POSTed")
+    .addOption(new Option("--format <format>", "body format").choices(["standard", "slack"]).default("standard"))
+    .option("--events <types>", "comma-separated event types (default: all)")
+    .option("--secret <whsec>", "use this signing secret (whsec_<base64>) instead of a new one")
+    .option("--json", "print JSON")
+    .action(async (url: string, opts: { format: string; events?: string; secret?: string; json?: boolean }, cmd: Command) => withTarget(cmd, async (t) => {
+      const body = {
+        url, format: opts.format,
+        ...(opts.events ? { events: opts.events.split(",").map((e) => e.trim()).filter(Boolean) } : {}),
+        ...(opts.secret ? { secret: opts.secret } : {}),
+      };
+      const created = await alerts(t, "POST", ["webhooks"], body);
+      if (opts.json) return out(JSON.stringify(created, null, 2));
+      out(`added ${created.endpoint.id}`);
+      out(`signing secret (shown once): ${created.secret}`);
+    }));
+  webhooks.command("remove")
+    .description("remove an endpoint, with its deliveries and their attempts")
+    .argument("<id>", "the endpoint id")
+    .action(async (id: string, _opts: unknown, cmd: Command) => withTarget(cmd, async (t) => {
+      await alerts(t, "DELETE", ["webhooks", id]);
+      out(`removed ${id}`);
+    }));
+  webhooks.command("test")
+    .description("queue a webhook.test event for one endpoint; the schedule delivers it")
+    .argument("<id>", "the endpoint id")
+    .option("--json", "print JSON")
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => withTarget(cmd, async (t) => {
+      const queued = await alerts(t, "POST", ["webhooks", id, "test"]);
+      if (opts.json) return out(JSON.stringify(queued));
+      out(`queued delivery ${queued.delivery_id}`);
+    }));
+
+  for (const c of [...program.commands, ...webhooks.commands]) c.showHelpAfterError("(add --help for usage)");
   return program;
 }
 

@@ -1,5 +1,6 @@
 import type { KeyRing } from "../crypto/key-ring.ts";
 import type { Sql } from "../db/create-sql.ts";
+import { textArray } from "../db/text-array.ts";
 import { parseWebhookEvents, parseWebhookFormat, parseWebhookUrl, WebhookInputError } from "./webhook-endpoint-input.ts";
 import { encryptWebhookSecret, generateWebhookSecret, webhookSecretKey } from "./webhook-secret.ts";
 
@@ -125,7 +126,7 @@ async function createEndpoint(sql: Sql, ring: KeyRing, body: unknown): Promise<A
   const envelope = await encryptWebhookSecret(ring, id, secret);
   const [row] = await sql<EndpointRow[]>`
     insert into public.webhook_endpoints (id, url, secret, encryption_key_id, format, events)
-    values (${id}, ${url}, ${envelope}, ${ring.primaryKeyId}, ${format}, ${events === null ? null : sql.array(events)})
+    values (${id}, ${url}, ${envelope}, ${ring.primaryKeyId}, ${format}, ${events === null ? null : textArray(sql, events)})
     returning ${sql.unsafe(ENDPOINT_COLUMNS)}`;
   return { status: 201, body: { endpoint: endpointOut(row!), secret } };
 }

@@ -1,4 +1,5 @@
 import type { Sql } from "../db/create-sql.ts";
+import { textArray } from "../db/text-array.ts";
 
 /** Why a run stopped claiming (public.refresh_runs.stopped_by). */
 export type StopReason = "drained" | "time_budget" | "cpu_budget" | "error";
@@ -28,11 +29,6 @@ export interface FinishedRun {
   broken_providers: string[];
   error_code?: string;
 }
-
-// Arrays travel as JSON text (as connection-store does with scopes): a connection that has not fetched its
-// array types yet serialises a plain array parameter wrongly.
-const textArray = (sql: Sql, values: readonly string[]) =>
-  sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb))`;
 
 /** Completes the run's row with its summary. */
 export async function recordRunFinished(sql: Sql, id: string, s: FinishedRun): Promise<void> {
