@@ -24,8 +24,3 @@ export const TRANSITIONS: Readonly<Record<Outcome, Transition>> = {
 
 /** How long a provider with bad client credentials is left alone before the next try. */
 export const MISCONFIGURED_PAUSE_MS = 15 * 60_000;
-
-/** The status a failing row gets under a `lapsed` transition. */
-export function lapsedStatus(accessTokenExpiresAt: Date | null, now: Date): "connected" | "token_expired" {
-  return accessTokenExpiresAt !== null && accessTokenExpiresAt.getTime() <= now.getTime() ? "token_expired" : "connected";
-}

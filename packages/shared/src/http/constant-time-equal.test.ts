@@ -1,9 +1,12 @@
 import { expect, it } from "vitest";
-import { constantTimeEqual } from "./constant-time-equal.ts";
+import { equalBytes } from "./constant-time-equal.ts";
 
-it("compares strings of any length", async () => {
-  expect(await constantTimeEqual("same-key", "same-key")).toBe(true);
-  expect(await constantTimeEqual("same-key", "same-kez")).toBe(false);
-  expect(await constantTimeEqual("short", "a much longer string")).toBe(false);
-  expect(await constantTimeEqual("", "")).toBe(true);
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+it("compares byte arrays in full", () => {
+  expect(equalBytes(bytes("same-mac"), bytes("same-mac"))).toBe(true);
+  expect(equalBytes(bytes("same-mac"), bytes("same-maz"))).toBe(false);
+  expect(equalBytes(bytes("xame-mac"), bytes("same-mac"))).toBe(false);
+  expect(equalBytes(bytes("short"), bytes("a much longer value"))).toBe(false);
+  expect(equalBytes(new Uint8Array(0), new Uint8Array(0))).toBe(true);
 });
