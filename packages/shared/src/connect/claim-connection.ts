@@ -4,7 +4,7 @@ import { ApiError } from "../http/api-error.ts";
 import { rejectUnknownFields } from "../http/fields.ts";
 import { userRef } from "../http/logger.ts";
 import { isProviderId, type ProviderId } from "../providers/provider-ids.ts";
-import { tryResolveProvider } from "../providers/resolve-provider.ts";
+import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import type { ConnectDeps } from "./connect-deps.ts";
 import { connectionMetadata } from "./connection-metadata.ts";
 import { connectIdHashHex, connectIdRef, isWellFormedConnectId, openGrant } from "./parked-grant.ts";
@@ -64,7 +64,7 @@ export async function claimConnection(deps: ConnectDeps, userId: string, body: R
     if (row.user_id.toLowerCase() !== userId.toLowerCase()) return { kind: "refused", row, reason: "other_user" };
     if (row.expired) return { kind: "refused", row, reason: "expired" };
     if (!isProviderId(row.provider)) throw new Error("a parked grant names an unknown provider");
-    const resolved = tryResolveProvider(row.provider, deps.env);
+    const resolved = resolveIfConfigured(row.provider, deps.env);
     if (!resolved.configured) {
       throw new ApiError("provider_not_configured", `provider "${row.provider}" is not configured`);
     }

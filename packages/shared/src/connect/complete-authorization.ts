@@ -12,7 +12,7 @@ import { readResponseBody } from "../oauth/response-body.ts";
 import { sendProviderRequest } from "../oauth/send-provider-request.ts";
 import type { TokenSet } from "../oauth/token-set.ts";
 import { isProviderId, type ProviderId } from "../providers/provider-ids.ts";
-import { tryResolveProvider } from "../providers/resolve-provider.ts";
+import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import { verifyShopifyHmac } from "../providers/shopify-hmac.ts";
 import { invalidCallbackResponse, redirectResponse, type ConnectErrorCode } from "./callback-response.ts";
 import { callbackUrlOf, type ConnectDeps } from "./connect-deps.ts";
@@ -72,7 +72,7 @@ export async function completeAuthorization(deps: ConnectDeps, request: Request)
 
   let hmacValid: boolean | undefined;
   if (params.has("hmac")) {
-    const shopify = tryResolveProvider("shopify", deps.env);
+    const shopify = resolveIfConfigured("shopify", deps.env);
     hmacValid = shopify.configured && (await verifyShopifyHmac(params, shopify.provider.clientSecret));
   }
 
@@ -102,7 +102,7 @@ export async function completeAuthorization(deps: ConnectDeps, request: Request)
     if (!isProviderId(row.provider)) return await fail("server_error");
     const providerError = params.get("error");
     if (providerError !== null) return await fail(providerError === "access_denied" ? "access_denied" : "authorization_failed");
-    const resolved = tryResolveProvider(row.provider, deps.env);
+    const resolved = resolveIfConfigured(row.provider, deps.env);
     if (!resolved.configured) return await fail("provider_not_configured");
     const provider = resolved.provider;
 

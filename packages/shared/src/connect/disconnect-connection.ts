@@ -7,7 +7,7 @@ import { ProviderError } from "../oauth/provider-error.ts";
 import { revokeTokens } from "../oauth/token-client.ts";
 import { PROVIDER_CATALOG } from "../providers/catalog.ts";
 import { isProviderId, type ProviderId } from "../providers/provider-ids.ts";
-import { tryResolveProvider } from "../providers/resolve-provider.ts";
+import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import type { ConnectDeps } from "./connect-deps.ts";
 import { connectionEndpointParams } from "./connection-metadata.ts";
 
@@ -166,7 +166,7 @@ async function revoke(
 ): Promise<{ outcome: RevocationOutcome; status?: number | undefined; reason?: string | undefined }> {
   if (PROVIDER_CATALOG[providerId].revocation === undefined) return { outcome: "unsupported" };
   if (row.access_token === null && row.refresh_token === null) return { outcome: "skipped" };
-  const resolved = tryResolveProvider(providerId, deps.env);
+  const resolved = resolveIfConfigured(providerId, deps.env);
   if (!resolved.configured) return { outcome: "failed", reason: "provider_not_configured" };
   let accessToken: string | undefined;
   let refreshToken: string | undefined;

@@ -4,7 +4,7 @@ import { revokeTokens } from "../oauth/token-client.ts";
 import type { FetchLike } from "../oauth/send-provider-request.ts";
 import { isProviderId } from "../providers/provider-ids.ts";
 import { PROVIDER_CATALOG } from "../providers/catalog.ts";
-import { tryResolveProvider, type ProviderEnv } from "../providers/resolve-provider.ts";
+import { resolveIfConfigured, type ProviderEnv } from "../providers/resolve-provider.ts";
 import { connectionEndpointParams } from "./connection-metadata.ts";
 import { openGrant } from "./parked-grant.ts";
 
@@ -43,7 +43,7 @@ export async function revokeParkedGrant(
 ): Promise<GrantRevocation> {
   if (!isProviderId(row.provider)) return { outcome: "failed", reason: "unknown_provider" };
   if (PROVIDER_CATALOG[row.provider].revocation === undefined) return { outcome: "unsupported" };
-  const resolved = tryResolveProvider(row.provider, deps.env);
+  const resolved = resolveIfConfigured(row.provider, deps.env);
   if (!resolved.configured) return { outcome: "failed", reason: "provider_not_configured" };
   let tokens: Awaited<ReturnType<typeof openGrant>>;
   try {

@@ -1,7 +1,7 @@
 import { decryptConnectionToken } from "../db/connection-tokens.ts";
 import { ApiError, keyUnavailable } from "../http/api-error.ts";
 import { isProviderId } from "../providers/provider-ids.ts";
-import { tryResolveProvider } from "../providers/resolve-provider.ts";
+import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import { acquireLease, findUserConnection, readConnection, releaseLease, type ConnectionRow } from "./connection-store.ts";
 import { leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
 import { reconcileParked, refreshLeased, type RefreshOutcome } from "./refresh-leased.ts";
@@ -208,7 +208,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
   const configured = new Map<string, boolean>();
   const isConfigured = (id: string) => {
     let c = configured.get(id);
-    if (c === undefined) configured.set(id, (c = tryResolveProvider(id, deps.env).configured));
+    if (c === undefined) configured.set(id, (c = resolveIfConfigured(id, deps.env).configured));
     return c;
   };
 

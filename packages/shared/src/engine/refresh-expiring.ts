@@ -4,7 +4,7 @@ import { DEFAULT_RATE_LIMIT_DELAY_MS } from "../oauth/classify-provider-failure.
 import { isProviderError } from "../oauth/provider-error.ts";
 import { validateAccessToken } from "../oauth/token-client.ts";
 import { PROVIDER_CATALOG } from "../providers/catalog.ts";
-import { tryResolveProvider } from "../providers/resolve-provider.ts";
+import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import {
   acquireLease, deferConnection, logEvent, recordFailure, recordValidated, releaseLease, type ConnectionRow,
 } from "./connection-store.ts";
@@ -201,7 +201,7 @@ export async function runRefreshExpiring(
 
   async function validateOne(row: ConnectionRow): Promise<void> {
     if (budgetReached(rowsActive)) return defer(row, nowOf(deps));
-    const resolved = tryResolveProvider(row.provider, deps.env);
+    const resolved = resolveIfConfigured(row.provider, deps.env);
     const interval = (resolved.configured ? resolved.provider.definition.validation?.intervalSeconds : undefined) ?? 86_400;
     if (!resolved.configured) return defer(row, new Date(Date.now() + MISCONFIGURED_PAUSE_MS));
     const admission = await gate.admit(row.provider);

@@ -4,7 +4,7 @@ import { isProviderError, type ProviderError, type ProviderErrorCode, type RateL
 import type { RefreshedTokenSet } from "../oauth/refresh-grant.ts";
 import { refreshTokens, revokeTokens } from "../oauth/token-client.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
-import { tryResolveProvider } from "../providers/resolve-provider.ts";
+import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import {
   applyParked, logEvent, parkRefreshed, readConnection, readParked, recordFailure, releaseLease, saveRefreshed, type ConnectionRow,
 } from "./connection-store.ts";
@@ -67,7 +67,7 @@ export async function refreshLeased(
   const started = Date.now();
   const leaseEndsAt = policy.clock() + leaseOf(deps) * 1000 - LEASE_MARGIN_MS;
   try {
-    const resolved = tryResolveProvider(row.provider, deps.env);
+    const resolved = resolveIfConfigured(row.provider, deps.env);
     if (!resolved.configured) {
       const retryAt = new Date(nowOf(deps).getTime() + MISCONFIGURED_PAUSE_MS);
       deps.logger.warn("refresh_failed", { provider: row.provider, code: "not_configured" });

@@ -1,6 +1,6 @@
 import type { Sql } from "../db/create-sql.ts";
 import { PROVIDER_IDS } from "../providers/provider-ids.ts";
-import { tryResolveProvider } from "../providers/resolve-provider.ts";
+import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import { keyIdsOf, keyUsage, type KeyUsage } from "../ops/key-usage.ts";
 
 const STATUSES = ["connected", "token_expired", "needs_reauth", "disconnected", "error"] as const;
@@ -32,7 +32,7 @@ export async function tokenHealth(sql: Sql, env: Readonly<Record<string, string 
   const providers: Record<string, ProviderHealth> = {};
   for (const id of PROVIDER_IDS) {
     providers[id] = {
-      configured: tryResolveProvider(id, env).configured,
+      configured: resolveIfConfigured(id, env).configured,
       connections: Object.fromEntries(STATUSES.map((s) => [s, 0])) as ProviderHealth["connections"],
       retrying: 0, expired: 0, failures_last_hour: {}, client_misconfigured: false,
     };

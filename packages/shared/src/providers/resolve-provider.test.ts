@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { providerEndpointUrl } from "./provider-endpoint.ts";
 import { ProviderConfigError } from "./provider-config-error.ts";
-import { configuredProviderIds, resolveProvider, tryResolveProvider } from "./resolve-provider.ts";
+import { configuredProviderIds, resolveProvider, resolveIfConfigured } from "./resolve-provider.ts";
 import { configError } from "./test-support.ts";
 
 
@@ -121,11 +121,11 @@ describe("resolveProvider", () => {
   });
 });
 
-describe("tryResolveProvider / configuredProviderIds", () => {
+describe("resolveIfConfigured / configuredProviderIds", () => {
   it("returns not-configured instead of throwing, but still throws for unknown ids", () => {
-    const result = tryResolveProvider("twitch", {});
+    const result = resolveIfConfigured("twitch", {});
     expect(result.configured).toBe(false);
-    expect(() => tryResolveProvider("nope", {})).toThrow(ProviderConfigError);
+    expect(() => resolveIfConfigured("nope", {})).toThrow(ProviderConfigError);
   });
 
   it("lists configured ids", () => {

@@ -117,11 +117,12 @@ export function resolveProvider(id: string, env: ProviderEnv): ResolvedProvider 
 }
 
 /**
- * Like {@link resolveProvider} but returns a result instead of throwing for a known-but-unconfigured provider.
+ * Like {@link resolveProvider} but answers `{ configured: false }` instead of throwing for a provider of the
+ * catalog that has no credentials here; an id outside the catalog still throws.
  *
  * @throws ProviderConfigError `unknown_provider`.
  */
-export function tryResolveProvider(
+export function resolveIfConfigured(
   id: string,
   env: ProviderEnv,
 ): { configured: true; provider: ResolvedProvider } | { configured: false; error: ProviderConfigError } {
@@ -140,7 +141,7 @@ export function tryResolveProvider(
  *
  */
 export function configuredProviderIds(env: ProviderEnv): ProviderId[] {
-  return PROVIDER_IDS.filter((id) => tryResolveProvider(id, env).configured);
+  return PROVIDER_IDS.filter((id) => resolveIfConfigured(id, env).configured);
 }
 
 function checkOverride(id: string, name: string, value: string): void {
