@@ -24,7 +24,7 @@ export function watchDemo(o: WatchOptions): () => void {
   let stopped = false;
   let lastRunId = -1;
   let lastAuditId = -1;
-  let runsSince: Date | null = null;
+  let runsSince: string | null = null;
   let jobMissingSaid = false;
   const refreshedAt = new Map<string, number>();
   let turn = 0;
@@ -62,14 +62,16 @@ export function watchDemo(o: WatchOptions): () => void {
   /** The schedule's runs answer pg_net at once (202) and write their summaries to refresh_runs when done. */
   async function pollRuns(): Promise<void> {
     if (runsSince === null) {
-      runsSince = new Date();
+      runsSince = new Date().toISOString();
       return;
     }
-    const runs = await o.sql<{ finished_at: Date; partition: number; partitions: number; claimed: number; refreshed: number; failed: number; needs_reauth: number; duration_ms: number; cpu_ms: number; stopped_by: string }[]>`
-      select finished_at, partition, partitions, claimed, refreshed, failed, needs_reauth, duration_ms, cpu_ms, stopped_by
-      from public.refresh_runs where finished_at > ${runsSince} order by finished_at`;
+    // The cursor stays text end to end (a JS Date, or the driver's timestamptz parameter, drops the
+    // microseconds, and the last run would come back on every poll).
+    const runs = await o.sql<{ finished: string; partition: number; partitions: number; claimed: number; refreshed: number; failed: number; needs_reauth: number; duration_ms: number; cpu_ms: number; stopped_by: string }[]>`
+      select finished_at::text as finished, partition, partitions, claimed, refreshed, failed, needs_reauth, duration_ms, cpu_ms, stopped_by
+      from public.refresh_runs where finished_at > ${runsSince}::text::timestamptz order by finished_at`;
     for (const r of runs) {
-      runsSince = r.finished_at;
+      runsSince = r.finished;
       if (r.claimed === 0) continue; // one line per tick already says the schedule ran
       o.print(line("schedule", `run of partition ${r.partition + 1}/${r.partitions}: claimed ${r.claimed}, refreshed ${r.refreshed}, failed ${r.failed}, needs_reauth ${r.needs_reauth}; ${r.duration_ms} ms, ${r.cpu_ms} ms CPU (${r.stopped_by})`));
     }
