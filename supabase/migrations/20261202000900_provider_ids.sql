@@ -39,3 +39,6 @@ alter table public.oauth_states
 alter table public.oauth_parked_grants
   drop constraint oauth_parked_grants_provider_check,
   add constraint oauth_parked_grants_provider_check check (public.is_provider_id(provider));
+
+alter table public.provider_alert_state
+  add constraint provider_alert_state_provider_check check (public.is_provider_id(provider));

@@ -15,13 +15,17 @@ describe("provider ids in the database", () => {
     expect(accepted.sort()).toEqual([...PROVIDER_IDS].sort());
   });
 
-  it("every table that names a provider checks it through public.is_provider_id", async () => {
-    const rows = await sql<{ table: string; def: string }[]>`
-      select conrelid::regclass::text as table, pg_get_constraintdef(oid) as def
-      from pg_constraint
-      where contype = 'c' and connamespace = 'public'::regnamespace and pg_get_constraintdef(oid) ~ '\\mprovider\\M'`;
-    expect(rows.length).toBeGreaterThanOrEqual(3);
-    for (const row of rows) expect(row.def, row.table).toContain("is_provider_id(provider)");
+  it("every table with a provider column checks it through public.is_provider_id", async () => {
+    const rows = await sql<{ table: string; checks: string[] }[]>`
+      select c.relname as table,
+             coalesce(array_agg(pg_get_constraintdef(k.oid)) filter (where k.oid is not null), '{}') as checks
+      from pg_attribute a
+      join pg_class c on c.oid = a.attrelid and c.relkind = 'r' and c.relnamespace = 'public'::regnamespace
+      left join pg_constraint k on k.conrelid = c.oid and k.contype = 'c' and a.attnum = any (k.conkey)
+      where a.attname = 'provider' and not a.attisdropped
+      group by c.relname`;
+    expect(rows.map((r) => r.table)).toEqual(expect.arrayContaining(["platform_connections", "oauth_states", "token_audit_log"]));
+    for (const row of rows) expect(row.checks.join(" "), row.table).toContain("is_provider_id(provider)");
   });
 
   it("a connection of the newest provider is stored, an unknown one refused", async () => {
