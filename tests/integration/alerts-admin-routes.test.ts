@@ -5,7 +5,7 @@ import { decryptWebhookSecret, generateWebhookSecret } from "../../packages/shar
 import type { KeyRing } from "../../packages/shared/src/crypto/key-ring.ts";
 import { db } from "../helpers/stack.ts";
 import { functionKeyRing } from "../helpers/connections.ts";
-import { resetAlerts, withDeliveryCronPaused } from "./alerts-support.ts";
+import { resetAlerts, setDeliveryScheduleActive } from "./alerts-support.ts";
 
 const sql = db();
 let ring: KeyRing;
@@ -14,11 +14,11 @@ const call = (method: string, path: string, body?: unknown, query = "") =>
 
 beforeAll(async () => {
   ring = await functionKeyRing();
-  await withDeliveryCronPaused(sql, false);
+  await setDeliveryScheduleActive(sql, false);
 });
 afterAll(async () => {
   await resetAlerts(sql);
-  await withDeliveryCronPaused(sql, true);
+  await setDeliveryScheduleActive(sql, true);
   await sql.end();
 });
 beforeEach(() => resetAlerts(sql));

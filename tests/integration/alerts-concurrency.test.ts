@@ -4,19 +4,19 @@ import { deliverWebhooks, DEFAULT_DELIVER_OPTIONS } from "../../packages/shared/
 import { createLogger } from "../../packages/shared/src/http/logger.ts";
 import { db } from "../helpers/stack.ts";
 import { functionKeyRing } from "../helpers/connections.ts";
-import { addEndpoint, resetAlerts, startReceiver, withDeliveryCronPaused } from "./alerts-support.ts";
+import { addEndpoint, resetAlerts, startReceiver, setDeliveryScheduleActive } from "./alerts-support.ts";
 
 const sql = db();
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
-  await withDeliveryCronPaused(sql, false);
+  await setDeliveryScheduleActive(sql, false);
   await resetAlerts(sql);
   receiver = await startReceiver();
 });
 afterAll(async () => {
   await resetAlerts(sql);
-  await withDeliveryCronPaused(sql, true);
+  await setDeliveryScheduleActive(sql, true);
   await receiver.close();
   await sql.end();
 });

@@ -3,7 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
 import { seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
-import { addEndpoint, deliverNow, deliverUntil, resetAlerts, startReceiver, withDeliveryCronPaused } from "./alerts-support.ts";
+import { addEndpoint, deliverNow, deliverUntil, resetAlerts, startReceiver, setDeliveryScheduleActive } from "./alerts-support.ts";
 
 const sql = db();
 let user: { id: string; token: string };
@@ -11,14 +11,14 @@ let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
   await setScheduleActive(sql, false);
-  await withDeliveryCronPaused(sql, false);
+  await setDeliveryScheduleActive(sql, false);
   user = await userToken("alerts-delivery@example.com");
   receiver = await startReceiver();
 });
 afterAll(async () => {
   await resetAlerts(sql);
   await setScheduleActive(sql, true);
-  await withDeliveryCronPaused(sql, true);
+  await setDeliveryScheduleActive(sql, true);
   await receiver.close();
   await sql.end();
 });
@@ -176,12 +176,12 @@ describe("alerts: the schedule", () => {
     receiver.plan.push({ status: 500 });
     const c = await seedConnection(sql, { userId: user.id, provider: "github", account: "cron", expiresIn: null });
     await sql`update public.platform_connections set status = 'needs_reauth' where id = ${c.id}`;
-    await withDeliveryCronPaused(sql, true);
+    await setDeliveryScheduleActive(sql, true);
     try {
       const deadline = Date.now() + 80_000;
       while (receiver.received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     } finally {
-      await withDeliveryCronPaused(sql, false);
+      await setDeliveryScheduleActive(sql, false);
     }
     expect(receiver.received).toHaveLength(2);
     // The retry (300 ms later on the test schedule) came from the same run, not from the next tick a minute on.

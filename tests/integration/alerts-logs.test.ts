@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { LOG_DIR } from "../../scripts/stack/paths.ts";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
 import { seedConnection } from "../helpers/connections.ts";
-import { addEndpoint, deliverNow, deliverUntil, resetAlerts, startReceiver, withDeliveryCronPaused } from "./alerts-support.ts";
+import { addEndpoint, deliverNow, deliverUntil, resetAlerts, startReceiver, setDeliveryScheduleActive } from "./alerts-support.ts";
 
 const sql = db();
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -20,14 +20,14 @@ function files(dir: string): string[] {
 }
 
 beforeAll(async () => {
-  await withDeliveryCronPaused(sql, false);
+  await setDeliveryScheduleActive(sql, false);
   await resetAlerts(sql);
   receiver = await startReceiver();
   user = await userToken("alerts-logs@example.com");
 });
 afterAll(async () => {
   await resetAlerts(sql);
-  await withDeliveryCronPaused(sql, true);
+  await setDeliveryScheduleActive(sql, true);
   await receiver.close();
   await sql.end();
 });

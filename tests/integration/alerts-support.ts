@@ -82,6 +82,6 @@ export async function resetAlerts(sql: postgres.Sql): Promise<void> {
 }
 
 /** The schedule of deliver-webhooks off (or on again), so only the test's own calls deliver. */
-export async function withDeliveryCronPaused(sql: postgres.Sql, active: boolean): Promise<void> {
+export async function setDeliveryScheduleActive(sql: postgres.Sql, active: boolean): Promise<void> {
   await sql`select cron.alter_job(jobid, active := ${active}) from cron.job where jobname = 'deliver-webhooks'`;
 }

@@ -4,22 +4,17 @@
  * `Retry-After: 0` does not bring the row back at once, and a lease renewed on a row that changed is given
  * back instead of blocking the row.
  */
-import type postgres from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
-import { seedConnection } from "../helpers/connections.ts";
+import { seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
 
 const sql = db();
 let user: { id: string; token: string };
 let serviceKey: string;
 
-async function setCronActive(s: postgres.Sql, active: boolean) {
-  await s`select cron.alter_job(job_id := (select jobid from cron.job where jobname = 'refresh-expiring-tokens'), active := ${active})`;
-}
-
 beforeAll(async () => {
-  await setCronActive(sql, false);
+  await setScheduleActive(sql, false);
   user = await userToken("refresh-fairness@example.com");
   serviceKey = (await keys()).serviceRoleKey;
 });
@@ -28,7 +23,7 @@ afterAll(async () => {
   await sql`drop function if exists public.test_rewrite_on_renew()`;
   await sql`delete from public.platform_connections where user_id = ${user.id}`;
   await emulator.clearFaults();
-  await setCronActive(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 beforeEach(async () => {

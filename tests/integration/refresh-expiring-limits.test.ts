@@ -3,12 +3,11 @@
  * run when the caller hangs up (pg_net gives up after 5 s), records every run's summary, and fans out over
  * partitions that never share a row. Real runs against the stack and the strictly rotating emulator.
  */
-import type postgres from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../packages/shared/src/http/logger.ts";
 import { DEFAULT_RUN_OPTIONS, runRefreshExpiring, type RunSummary } from "../../packages/shared/src/engine/refresh-expiring.ts";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
-import { functionKeyRing, seedConnection } from "../helpers/connections.ts";
+import { functionKeyRing, seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";
 import { testStackEnv } from "../helpers/stack-env.ts";
 
@@ -17,20 +16,15 @@ let user: { id: string; token: string };
 let serviceKey: string;
 const ROTATING = ["discord", "spotify", "twitter", "etsy"];
 
-/** Pauses or resumes the schedule through pg_cron's API (Supabase does not let postgres write cron.job). */
-async function setCronActive(s: postgres.Sql, active: boolean) {
-  await s`select cron.alter_job(job_id := (select jobid from cron.job where jobname = 'refresh-expiring-tokens'), active := ${active})`;
-}
-
 beforeAll(async () => {
-  await setCronActive(sql, false);
+  await setScheduleActive(sql, false);
   user = await userToken("refresh-limits@example.com");
   serviceKey = (await keys()).serviceRoleKey;
 });
 afterAll(async () => {
   await emulator.config({ latency_ms: 0 });
   await sql`delete from public.platform_connections where user_id = ${user.id}`;
-  await setCronActive(sql, true);
+  await setScheduleActive(sql, true);
   await sql.end();
 });
 beforeEach(async () => {
