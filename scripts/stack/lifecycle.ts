@@ -175,6 +175,7 @@ export async function up(opts: UpOptions = {}): Promise<{ keys: StackKeys; migra
       await stopGateway();
     }
   }
+  let gatewayExited: (() => boolean) | undefined;
   if (readGatewayPid() === null) {
     if (await portOpen(API_PORT)) throw new Error(`port ${API_PORT} is taken by another program`);
     const out = openSync(GATEWAY_LOG, "a");
@@ -184,23 +185,31 @@ export async function up(opts: UpOptions = {}): Promise<{ keys: StackKeys; migra
       stdio: ["ignore", out, out],
       env: gatewayEnv,
     });
+    let exited = false;
+    child.once("exit", () => { exited = true; });
+    gatewayExited = () => exited;
     child.unref();
     writeFileSync(GATEWAY_STATE, JSON.stringify({ fingerprint: want, pid: child.pid }));
   }
-  await waitHealthy();
+  await waitHealthy(undefined, gatewayExited);
   return { keys, migrationsApplied: applied };
 }
 
-/** Waits until the gateway answers and every function process is ready. */
-export async function waitHealthy(timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Waits until the gateway answers and every function process is ready. `gatewayExited` tells whether a gateway
+ * `up` has just spawned has died; without it, a gateway that has not written its pid file within 30 s counts as
+ * not started (on a loaded machine tsx alone can take several seconds to load it).
+ */
+export async function waitHealthy(timeoutMs = 120_000, gatewayExited?: () => boolean): Promise<void> {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   for (;;) {
     const fns = await fetchFunctionStatus();
     if (fns && fns.every((f) => f.workers.every((w) => w.state === "ready"))) return;
     if (Date.now() > deadline) {
       throw new Error(`the stack did not become healthy in ${timeoutMs / 1000} s; see ${GATEWAY_LOG} and ${FUNCTION_LOG_DIR}`);
     }
-    if (readGatewayPid() === null && Date.now() > deadline - timeoutMs + 5_000) {
+    if (gatewayExited ? gatewayExited() : readGatewayPid() === null && Date.now() > started + 30_000) {
       throw new Error(`the gateway did not start; see ${GATEWAY_LOG}`);
     }
     await sleep(100);
