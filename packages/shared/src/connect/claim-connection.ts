@@ -6,7 +6,7 @@ import { userRef } from "../http/logger.ts";
 import { isProviderId, type ProviderId } from "../providers/provider-ids.ts";
 import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import type { ConnectDeps } from "./connect-deps.ts";
-import { connectionMetadata } from "./connection-metadata.ts";
+import { connectionMetadata } from "../providers/provider-hooks.ts";
 import { connectIdHashHex, connectIdRef, isWellFormedConnectId, openGrant } from "./parked-grant.ts";
 import { revokeParkedGrant, type GrantRevocation, type ParkedGrantRow } from "./revoke-parked-grant.ts";
 import { saveConnection } from "./save-connection.ts";

@@ -11,12 +11,12 @@ import {
 import { readResponseBody } from "../oauth/response-body.ts";
 import { sendProviderRequest } from "../oauth/send-provider-request.ts";
 import type { TokenSet } from "../oauth/token-set.ts";
+import { connectionMetadata, grantReachesManyAccounts, SIGNED_CALLBACK_PROVIDER } from "../providers/provider-hooks.ts";
 import { isProviderId, type ProviderId } from "../providers/provider-ids.ts";
 import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import { verifyShopifyHmac } from "../providers/shopify-hmac.ts";
 import { invalidCallbackResponse, redirectResponse, type ConnectErrorCode } from "./callback-response.ts";
 import { callbackUrlOf, type ConnectDeps } from "./connect-deps.ts";
-import { connectionMetadata } from "./connection-metadata.ts";
 import { isWellFormedState, OAUTH_STATES_TABLE, stateHashHex } from "./oauth-state.ts";
 import { connectIdRef } from "./parked-grant.ts";
 import { parkGrant } from "./park-grant.ts";
@@ -72,8 +72,8 @@ export async function completeAuthorization(deps: ConnectDeps, request: Request)
 
   let hmacValid: boolean | undefined;
   if (params.has("hmac")) {
-    const shopify = resolveIfConfigured("shopify", deps.env);
-    hmacValid = shopify.configured && (await verifyShopifyHmac(params, shopify.provider.clientSecret));
+    const signer = resolveIfConfigured(SIGNED_CALLBACK_PROVIDER, deps.env);
+    hmacValid = signer.configured && (await verifyShopifyHmac(params, signer.provider.clientSecret));
   }
 
   const hash = await stateHashHex(state);
@@ -81,8 +81,8 @@ export async function completeAuthorization(deps: ConnectDeps, request: Request)
     select provider from public.oauth_states
     where state_hash = decode(${hash}, 'hex') and used_at is null and expires_at > now()`;
   if (pending === undefined) return invalidCallbackResponse(request, '"state" is unknown, expired or already used', deps.config.errorPageUrl);
-  if (pending.provider === "shopify" && params.has("code") && hmacValid !== true) {
-    deps.logger.warn("callback_refused", { provider: "shopify", reason: hmacValid === undefined ? "hmac_missing" : "hmac_invalid" });
+  if (pending.provider === SIGNED_CALLBACK_PROVIDER && params.has("code") && hmacValid !== true) {
+    deps.logger.warn("callback_refused", { provider: SIGNED_CALLBACK_PROVIDER, reason: hmacValid === undefined ? "hmac_missing" : "hmac_invalid" });
     return invalidCallbackResponse(request, 'the callback\'s "hmac" is missing or does not verify', deps.config.errorPageUrl);
   }
 
@@ -114,10 +114,13 @@ export async function completeAuthorization(deps: ConnectDeps, request: Request)
       throw error;
     }
     const endpointParams = { ...callback.endpointParams };
-    if (provider.id === "shopify") {
-      const expected = typeof row.metadata["shop"] === "string" ? (row.metadata["shop"] as string) : row.account_id;
+    const identity = provider.definition.identity;
+    if (identity.source === "authorize_input") {
+      // The account oauth-start was given (the Shopify shop) is the one the callback must name.
+      const stored = row.metadata[identity.param];
+      const expected = typeof stored === "string" ? stored : row.account_id;
       if (callback.accountId !== undefined && callback.accountId !== expected) return await fail("account_mismatch");
-      endpointParams.shop ??= expected;
+      endpointParams[identity.param] ??= expected;
     }
 
     const codeVerifier = row.code_verifier === null
@@ -147,7 +150,7 @@ export async function completeAuthorization(deps: ConnectDeps, request: Request)
     let accountId: string;
     const extraMetadata: Record<string, string> = {};
     try {
-      if (provider.id === "xero") {
+      if (grantReachesManyAccounts(provider.id)) {
         // One Xero grant reaches every organisation the user picked; it becomes one connection (one refresh
         // token must never be refreshed from two rows). Its account is the tenant oauth-start asked for, else
         // the first Xero lists; metadata.tenants lists them all (the token works for each, by xero-tenant-id).

@@ -9,7 +9,7 @@ import { PROVIDER_CATALOG } from "../providers/catalog.ts";
 import { isProviderId, type ProviderId } from "../providers/provider-ids.ts";
 import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import type { ConnectDeps } from "./connect-deps.ts";
-import { connectionEndpointParams } from "./connection-metadata.ts";
+import { connectionEndpointParams } from "../providers/provider-hooks.ts";
 
 /** How long a disconnect waits for a refresh in flight to give the lease back. */
 export const DISCONNECT_LEASE_WAIT_MS = 5_000;

@@ -5,7 +5,7 @@ import type { FetchLike } from "../oauth/send-provider-request.ts";
 import { isProviderId } from "../providers/provider-ids.ts";
 import { PROVIDER_CATALOG } from "../providers/catalog.ts";
 import { resolveIfConfigured, type ProviderEnv } from "../providers/resolve-provider.ts";
-import { connectionEndpointParams } from "./connection-metadata.ts";
+import { connectionEndpointParams } from "../providers/provider-hooks.ts";
 import { openGrant } from "./parked-grant.ts";
 
 /**

@@ -101,7 +101,7 @@ function accountTarget(
   provider: ResolvedProvider,
   request: StartRequest,
 ): { accountId: string; endpointParams: EndpointParams; metadata: Record<string, string> } {
-  if (provider.id !== "shopify") {
+  if (provider.definition.identity.source !== "authorize_input") {
     if (request.shop !== undefined) throw new ApiError("invalid_request", `"shop" is only accepted for shopify, not ${provider.id}`);
     return { accountId: request.account ?? "", endpointParams: {}, metadata: {} };
   }

@@ -2,7 +2,6 @@ import type { KeyRing } from "../crypto/key-ring.ts";
 import type { Sql } from "../db/create-sql.ts";
 import type { Logger } from "../http/logger.ts";
 import type { FetchLike } from "../oauth/send-provider-request.ts";
-import type { EndpointParams } from "../providers/endpoint-template.ts";
 
 /** What the engine needs from its host (a Deno function, a test, the benchmark). */
 export interface EngineDeps {
@@ -19,16 +18,6 @@ export interface EngineDeps {
 
 /** Seconds a refresh lease lasts: well above the provider call's timeout (10 s) plus the save. */
 export const LEASE_SECONDS = 45;
-
-/** The `{shop}`, `{tenant}`, `{domain_prefix}` values of a connection, from its metadata. */
-export function endpointParamsOf(metadata: Record<string, unknown>): EndpointParams {
-  const params: EndpointParams = {};
-  for (const key of ["shop", "tenant", "domain_prefix"] as const) {
-    const v = metadata[key];
-    if (typeof v === "string" && v) params[key] = v;
-  }
-  return params;
-}
 
 /** `REFRESH_LEASE_SECONDS` from the environment: at least 15 s, always above the provider timeout. */
 export function leaseSecondsFromEnv(env: Readonly<Record<string, string | undefined>>): number {

@@ -5,10 +5,11 @@ import { isProviderError } from "../oauth/provider-error.ts";
 import { validateAccessToken } from "../oauth/token-client.ts";
 import { PROVIDER_CATALOG } from "../providers/catalog.ts";
 import { resolveIfConfigured } from "../providers/resolve-provider.ts";
+import { connectionEndpointParams } from "../providers/provider-hooks.ts";
 import {
   acquireLease, deferConnection, logEvent, recordFailure, recordValidated, releaseLease, type ConnectionRow,
 } from "./connection-store.ts";
-import { endpointParamsOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
+import { leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
 import { ProviderGate } from "./provider-gate.ts";
 import { refreshLeased, type RefreshOutcome } from "./refresh-leased.ts";
 import { recordRunFinished, recordRunStarted, type RunTrigger, type StopReason } from "./refresh-runs.ts";
@@ -210,7 +211,7 @@ export async function runRefreshExpiring(
     try {
       const accessToken = await decryptConnectionToken(deps.ring, row.id, "access_token", row.access_token!);
       await validateAccessToken(resolved.provider, accessToken, {
-        endpointParams: endpointParamsOf(row.metadata), ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        endpointParams: connectionEndpointParams(row), ...(deps.fetch ? { fetch: deps.fetch } : {}),
       });
       await recordValidated(deps.sql, row.id, owner, new Date(Date.now() + interval * 1000));
       await logEvent(deps.sql, { connectionId: row.id, action: "validation", outcome: "success", durationMs: Date.now() - started });

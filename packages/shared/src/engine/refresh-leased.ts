@@ -5,10 +5,11 @@ import type { RefreshedTokenSet } from "../oauth/refresh-grant.ts";
 import { refreshTokens, revokeTokens } from "../oauth/token-client.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
 import { resolveIfConfigured } from "../providers/resolve-provider.ts";
+import { connectionEndpointParams } from "../providers/provider-hooks.ts";
 import {
   applyParked, logEvent, parkRefreshed, readConnection, readParked, recordFailure, releaseLease, saveRefreshed, type ConnectionRow,
 } from "./connection-store.ts";
-import { endpointParamsOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
+import { leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
 import { keepAliveAt, keepAliveDaysFromEnv } from "./keepalive.ts";
 import { DEFAULT_SAVE_POLICY, persistRefreshed, type SavePolicy } from "./persist-refreshed.ts";
 import { MISCONFIGURED_PAUSE_MS, TRANSITIONS } from "./transitions.ts";
@@ -99,7 +100,7 @@ export async function refreshLeased(
     let set: RefreshedTokenSet;
     try {
       set = await refreshTokens(provider, refreshToken, {
-        endpointParams: endpointParamsOf(row.metadata),
+        endpointParams: connectionEndpointParams(row),
         scopes: row.scopes,
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
       });
@@ -275,7 +276,7 @@ async function revokeIfDisconnected(deps: EngineDeps, provider: ResolvedProvider
   if (provider.definition.revocation === undefined) return;
   try {
     await revokeTokens(provider, { accessToken: set.accessToken, refreshToken: set.refreshToken }, {
-      endpointParams: endpointParamsOf(row.metadata), ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      endpointParams: connectionEndpointParams(row), ...(deps.fetch ? { fetch: deps.fetch } : {}),
     });
     deps.logger.info("minted_tokens_revoked", { provider: row.provider, reason: "disconnected_during_refresh" });
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { EndpointParams } from "../providers/endpoint-template.ts";
+import { accountConfirmation } from "../providers/provider-hooks.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
 import { buildApiCallRequest } from "./api-call-request.ts";
 import { classifyHttpFailure, classifyNetworkError } from "./classify-provider-failure.ts";
@@ -41,10 +42,7 @@ export async function parseIdentityResponse(
   if (!response.ok) {
     throw classifyHttpFailure(provider, "identity", { status: response.status, headers: response.headers, body }, { now: options.now, secrets: [options.accessToken] });
   }
-  let value: unknown = body.fields;
-  for (const key of identity.idField.split(".")) {
-    value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
-  }
+  const value = fieldAt(body.fields, identity.idField);
   if ((typeof value === "string" && value !== "") || (typeof value === "number" && Number.isFinite(value))) {
     return { accountId: String(value) };
   }
@@ -60,12 +58,7 @@ const CONFIRMABLE_ACCOUNT = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Builds the call that confirms an account id the callback carried as an unsigned query parameter, with the
- * new access token, before it is trusted:
- *
- * - QuickBooks `realmId`: `GET {api}/company/{realmId}/companyinfo/{realmId}`. An Intuit token is issued for one
- *   company; asking for another answers 401/403.
- * - Lightspeed `domain_prefix`: `GET https://{domain_prefix}.retail.lightspeed.app/api/2.0/retailer`. A token
- *   works only on its own store's domain, and the answer names the store's `domain_prefix`.
+ * new access token, before it is trusted (the call is the provider's `accountConfirmation`, provider-hooks.ts).
  *
  * @returns `undefined` for providers whose account id does not come from the callback.
  * @throws TypeError when the account id cannot be a realm id or domain prefix (the callback is refused).
@@ -73,26 +66,18 @@ const CONFIRMABLE_ACCOUNT = /^[A-Za-z0-9_-]{1,64}$/;
  * @see https://x-series-api.lightspeedhq.com/reference/getretailer
  */
 export function buildAccountConfirmationRequest(provider: ResolvedProvider, accessToken: string, accountId: string): Request | undefined {
-  if (provider.id !== "quickbooks" && provider.id !== "lightspeed") return undefined;
+  const confirmation = accountConfirmation(provider.id);
+  if (confirmation === undefined) return undefined;
   if (!CONFIRMABLE_ACCOUNT.test(accountId)) {
-    throw new TypeError(`"${provider.id === "quickbooks" ? "realmId" : "domain_prefix"}" must be 1 to 64 letters, digits, "-" or "_"`);
+    throw new TypeError(`"${callbackParamOf(provider)}" must be 1 to 64 letters, digits, "-" or "_"`);
   }
-  if (provider.id === "quickbooks") {
-    return buildApiCallRequest(provider, {
-      method: "GET",
-      path: `/company/${accountId}/companyinfo/${accountId}`,
-      auth: "bearer",
-      body: "none",
-      docs: "https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/companyinfo",
-    }, accessToken);
-  }
-  return buildApiCallRequest(provider, {
-    method: "GET",
-    path: "/retailer",
-    auth: "bearer",
-    body: "none",
-    docs: "https://x-series-api.lightspeedhq.com/reference/getretailer",
-  }, accessToken, { domain_prefix: accountId });
+  const { call, endpointParams } = confirmation.request(accountId);
+  return buildApiCallRequest(provider, call, accessToken, endpointParams);
+}
+
+function callbackParamOf(provider: ResolvedProvider): string {
+  const identity = provider.definition.identity;
+  return identity.source === "callback" ? identity.param : "account";
 }
 
 /**
@@ -119,18 +104,24 @@ export async function parseAccountConfirmation(
   if (!response.ok) {
     throw classifyHttpFailure(provider, "identity", { status: response.status, headers: response.headers, body }, { now: options.now, secrets: [options.accessToken] });
   }
-  const fields = (body.fields ?? {}) as Record<string, any>;
-  const named = provider.id === "quickbooks"
-    ? fields["CompanyInfo"]?.["Id"]
-    : (fields["data"]?.["domain_prefix"] ?? fields["domain_prefix"]);
+  const fields = accountConfirmation(provider.id)?.answerFields ?? [];
+  const named = fields.map((path) => fieldAt(body.fields, path)).find((value) => value !== undefined && value !== null);
   if (named === undefined || named === null) {
-    throw new ProviderError("transient", `${provider.id} identity failed: the answer names no ${provider.id === "quickbooks" ? "CompanyInfo.Id" : "domain_prefix"}`, {
+    throw new ProviderError("transient", `${provider.id} identity failed: the answer names no ${fields.at(-1) ?? "account"}`, {
       provider: provider.id,
       operation: "identity",
       status: response.status,
     });
   }
   return String(named) === accountId;
+}
+
+function fieldAt(fields: unknown, path: string): unknown {
+  let value = fields;
+  for (const key of path.split(".")) {
+    value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  return value;
 }
 
 /**

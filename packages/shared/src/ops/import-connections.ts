@@ -1,4 +1,4 @@
-import { connectionMetadata } from "../connect/connection-metadata.ts";
+import { connectionMetadata } from "../providers/provider-hooks.ts";
 import type { KeyRing } from "../crypto/key-ring.ts";
 import { decryptConnectionToken, encryptConnectionTokens } from "../db/connection-tokens.ts";
 import type { Sql } from "../db/create-sql.ts";

@@ -1,17 +1,42 @@
 import { describe, expect, it } from "vitest";
 import { PROVIDER_CATALOG, RAW_PROVIDER_CATALOG, validateCatalog } from "./catalog.ts";
-import { providerDefinitionSchema } from "./provider-definition.ts";
+import { PROVIDER_DEFAULTS, providerDefinitionSchema } from "./provider-definition.ts";
 import { PROVIDER_IDS } from "./provider-ids.ts";
 import { SchemaError } from "./schema-kit.ts";
 
 const clone = <T>(value: T): T => structuredClone(value);
 
 describe("provider catalog", () => {
-  it.each(PROVIDER_IDS.map((id) => [id]))("validates the %s entry against the schema", (id) => {
-    const parsed = providerDefinitionSchema.parse(RAW_PROVIDER_CATALOG[id], id);
-    expect(parsed).toEqual(RAW_PROVIDER_CATALOG[id]);
-    expect(parsed.id).toBe(id);
-    expect(parsed.envPrefix).toBe(id.toUpperCase());
+  it.each(PROVIDER_IDS.map((id) => [id]))("resolves the %s entry to a full definition named by its key", (id) => {
+    const resolved = PROVIDER_CATALOG[id];
+    expect(providerDefinitionSchema.parse(resolved, id)).toEqual(resolved);
+    expect(resolved.id).toBe(id);
+    expect(resolved.envPrefix).toBe(id.toUpperCase());
+  });
+
+  it("fills what an entry leaves out from the defaults, and keeps what it states", () => {
+    expect(RAW_PROVIDER_CATALOG.spotify.oauth).toEqual({ clientAuth: "client_secret_basic" });
+    expect(PROVIDER_CATALOG.spotify.oauth).toEqual({ ...PROVIDER_DEFAULTS.oauth, clientAuth: "client_secret_basic" });
+    expect(PROVIDER_CATALOG.etsy.errorRules).toEqual([]);
+    expect(PROVIDER_CATALOG.twitch.revocation).toEqual({
+      ...PROVIDER_DEFAULTS.revocation,
+      clientAuth: "none",
+      revokes: "access_token",
+      docs: "https://dev.twitch.tv/docs/authentication/revoke-tokens",
+    });
+    // An absent optional section stays absent: QuickBooks has no validation call, Spotify no revocation.
+    expect(PROVIDER_CATALOG.quickbooks.validation).toBeUndefined();
+    expect(PROVIDER_CATALOG.spotify.revocation).toBeUndefined();
+  });
+
+  it("makes the validation call for an api identity that names no call of its own", () => {
+    expect(RAW_PROVIDER_CATALOG.xero.identity).toEqual({ source: "api", idField: "0.tenantId" });
+    expect(PROVIDER_CATALOG.xero.identity).toEqual({ source: "api", call: PROVIDER_CATALOG.xero.validation?.call, idField: "0.tenantId" });
+    expect(PROVIDER_CATALOG.google.identity).toMatchObject({ call: { method: "GET", path: "/userinfo", auth: "bearer" } });
+    expect(PROVIDER_CATALOG.google.validation?.call).toMatchObject({ method: "POST", path: "/tokeninfo" });
+    const noValidation = { ...clone(RAW_PROVIDER_CATALOG.spotify) } as Record<string, unknown>;
+    delete noValidation["validation"];
+    expect(() => validateCatalog({ spotify: noValidation })).toThrow('"spotify.identity.call.path" must be a string');
   });
 
   it("has exactly the contract ids", () => {
@@ -146,19 +171,19 @@ describe("catalog validation", () => {
   });
 
   it("says whose quota a rate limit is, for every provider, and only on rate-limit rules", () => {
-    for (const id of Object.keys(RAW_PROVIDER_CATALOG) as (keyof typeof RAW_PROVIDER_CATALOG)[]) {
-      expect(["connection", "provider"]).toContain(RAW_PROVIDER_CATALOG[id].rateLimit.scope);
+    for (const id of PROVIDER_IDS) {
+      expect(["connection", "provider"]).toContain(PROVIDER_CATALOG[id].rateLimit.scope);
     }
     const entry = clone(RAW_PROVIDER_CATALOG.spotify) as unknown as { errorRules: unknown[]; rateLimit: Record<string, unknown> };
     entry.errorRules = [{ status: [400], code: "transient", scope: "connection", docs: "https://example.com/x" }];
     expect(rejectionOf(entry)).toBe('"spotify.errorRules.0" may set scope only with code rate_limited');
-    const noScope = clone(RAW_PROVIDER_CATALOG.spotify) as unknown as { rateLimit: Record<string, unknown> };
-    delete noScope.rateLimit["scope"];
-    expect(rejectionOf(noScope)).toMatch(/^"spotify\.rateLimit\.scope" must be one of/);
+    const badScope = clone(RAW_PROVIDER_CATALOG.spotify) as unknown as { rateLimit: Record<string, unknown> };
+    badScope.rateLimit["scope"] = "user";
+    expect(rejectionOf(badScope)).toMatch(/^"spotify\.rateLimit\.scope" must be one of/);
   });
 
-  it("rejects an entry filed under another id or with the wrong env prefix", () => {
-    expect(rejectionOf(clone(RAW_PROVIDER_CATALOG.spotify), "discord")).toBe('catalog entry "discord" has id "spotify"');
+  it("rejects an entry that states an id other than its key or the wrong env prefix", () => {
+    expect(rejectionOf({ ...clone(RAW_PROVIDER_CATALOG.spotify), id: "spotify" }, "discord")).toBe('catalog entry "discord" has id "spotify"');
     expect(rejectionOf({ ...clone(RAW_PROVIDER_CATALOG.spotify), envPrefix: "SPOT" })).toBe(
       'catalog entry "spotify" must use envPrefix "SPOTIFY"',
     );

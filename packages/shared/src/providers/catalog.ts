@@ -1,17 +1,14 @@
 import type { ProviderId } from "./provider-ids.ts";
-import { providerDefinitionSchema, type ProviderDefinition } from "./provider-definition.ts";
+import { providerEntrySchema, type ProviderDefinition, type ProviderEntry } from "./provider-definition.ts";
 
 const MINUTE = 60;
 const HOUR = 3600;
 const DAY = 86_400;
 
-const GOOGLE_DOCS = "https://developers.google.com/identity/protocols/oauth2/web-server";
 const GOOGLE_RATE_DOCS = "https://developers.google.com/workspace/gmail/api/guides/handle-errors";
-const MS_DOCS = "https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow";
-const GITHUB_CHECK_DOCS = "https://docs.github.com/en/rest/apps/oauth-applications#check-a-token";
 
 /**
- * Google's behaviour, shared by `google`, `youtube`, `gmail` and `google_calendar` (they differ in id, name,
+ * Google's behaviour, shared by `google`, `youtube`, `gmail` and `google_calendar` (they differ in name, docs,
  * environment prefix and default scopes). Google never returns a new RT on refresh; RTs die after six months
  * unused; `access_type=offline&prompt=consent` is what yields an RT.
  *
@@ -26,39 +23,16 @@ const GITHUB_CHECK_DOCS = "https://docs.github.com/en/rest/apps/oauth-applicatio
  * @see https://developers.google.com/identity/protocols/oauth2#expiration
  */
 const google = {
-  id: "google",
   displayName: "Google",
-  docs: GOOGLE_DOCS,
-  envPrefix: "GOOGLE",
+  docs: "https://developers.google.com/identity/protocols/oauth2/web-server",
   endpoints: {
     authorize: "https://accounts.google.com/o/oauth2/v2/auth",
     token: "https://oauth2.googleapis.com/token",
     revoke: "https://oauth2.googleapis.com/revoke",
     api: "https://www.googleapis.com/oauth2/v3",
   },
-  endpointDefaults: {},
-  oauth: {
-    clientAuth: "client_secret_post",
-    bodyFormat: "form",
-    headers: {},
-    exchangeParams: {},
-    refreshSendsScope: false,
-    formEncodedResponses: false,
-  },
-  authorization: {
-    pkce: "supported",
-    defaultScopes: ["openid", "email"],
-    refreshTokenScopes: [],
-    scopeSeparator: " ",
-    params: { access_type: "offline", prompt: "consent" },
-  },
-  tokens: {
-    accessTokenLifetimeSeconds: HOUR,
-    accessTokenExpiry: "always",
-    rotation: { kind: "none" },
-    refreshTokenIdleSeconds: 180 * DAY,
-  },
-  apiHeaders: {},
+  authorization: { defaultScopes: ["openid", "email"], params: { access_type: "offline", prompt: "consent" } },
+  tokens: { rotation: { kind: "none" }, refreshTokenIdleSeconds: 180 * DAY },
   validation: {
     // tokeninfo takes the token as a form field, keeping it out of URLs and logs.
     call: {
@@ -69,90 +43,49 @@ const google = {
       docs: "https://developers.google.com/identity/sign-in/web/backend-auth#calling-the-tokeninfo-endpoint",
     },
     invalidStatuses: [400, 401],
-    intervalSeconds: HOUR,
   },
-  revocation: {
-    method: "POST",
-    clientAuth: "omit",
-    tokenPlacement: "form",
-    tokenParam: "token",
-    revokes: "refresh_token",
-    tokenTypeHint: false,
-    alreadyRevokedStatuses: [],
-    headerSet: "oauth",
-    docs: "https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke",
-  },
+  revocation: { clientAuth: "omit", docs: "https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke" },
   identity: {
     source: "api",
-    call: { method: "GET", path: "/userinfo", auth: "bearer", body: "none", docs: "https://developers.google.com/identity/openid-connect/openid-connect#obtaininguserprofileinformation" },
+    call: { path: "/userinfo", docs: "https://developers.google.com/identity/openid-connect/openid-connect#obtaininguserprofileinformation" },
     idField: "sub",
   },
-  rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: GOOGLE_RATE_DOCS },
+  rateLimit: { docs: GOOGLE_RATE_DOCS },
   errorRules: [
     { status: [403], match: "User-rate limit exceeded", code: "rate_limited", scope: "connection", docs: GOOGLE_RATE_DOCS },
     { status: [403], match: "userRateLimitExceeded", code: "rate_limited", scope: "connection", docs: GOOGLE_RATE_DOCS },
     { status: [403], match: "rateLimitExceeded", code: "rate_limited", scope: "provider", docs: GOOGLE_RATE_DOCS },
   ],
-} as const satisfies ProviderDefinition;
+} as const satisfies ProviderEntry;
 
 /**
- * The provider catalog as written (validated by {@link PROVIDER_CATALOG} at load time). One entry per contract
- * id; each entry links its provider's documentation. Values no primary source
- * confirmed are defaults chosen conservatively (docs/providers.md).
+ * The provider catalog as written: each entry states only where its provider differs from
+ * {@link PROVIDER_DEFAULTS} (provider-definition.ts); {@link PROVIDER_CATALOG} resolves them. One entry per
+ * contract id, keyed by it; each entry links its provider's documentation. Values no primary source confirmed
+ * are defaults chosen conservatively (docs/providers.md).
  *
  * @see docs/providers.md
  */
-export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
+export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderEntry> = {
   /**
    * Spotify: Basic auth on the token endpoint; `invalid_client` comes with HTTP 400; may return a new RT; RTs
    * are capped at six months from consent.
    * @see https://developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens
    */
   spotify: {
-    id: "spotify",
     displayName: "Spotify",
     docs: "https://developer.spotify.com/documentation/web-api/tutorials/code-flow",
-    envPrefix: "SPOTIFY",
     endpoints: {
       authorize: "https://accounts.spotify.com/authorize",
       token: "https://accounts.spotify.com/api/token",
       api: "https://api.spotify.com/v1",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "client_secret_basic",
-      bodyFormat: "form",
-      headers: {},
-      exchangeParams: {},
-      refreshSendsScope: false,
-      formEncodedResponses: false,
-    },
-    authorization: {
-      pkce: "supported",
-      defaultScopes: ["user-read-email", "user-read-private"],
-      refreshTokenScopes: [],
-      scopeSeparator: " ",
-      params: {},
-    },
-    tokens: {
-      accessTokenLifetimeSeconds: HOUR,
-      accessTokenExpiry: "always",
-      rotation: { kind: "may_rotate" },
-      refreshTokenMaxAgeSeconds: 180 * DAY,
-    },
-    apiHeaders: {},
-    validation: {
-      call: { method: "GET", path: "/me", auth: "bearer", body: "none", docs: "https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile" },
-      invalidStatuses: [401],
-      intervalSeconds: HOUR,
-    },
-    identity: {
-      source: "api",
-      call: { method: "GET", path: "/me", auth: "bearer", body: "none", docs: "https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile" },
-      idField: "id",
-    },
-    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://developer.spotify.com/documentation/web-api/concepts/rate-limits" },
-    errorRules: [],
+    oauth: { clientAuth: "client_secret_basic" },
+    authorization: { defaultScopes: ["user-read-email", "user-read-private"] },
+    tokens: { rotation: { kind: "may_rotate" }, refreshTokenMaxAgeSeconds: 180 * DAY },
+    validation: { call: { path: "/me", docs: "https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile" } },
+    identity: { source: "api", idField: "id" },
+    rateLimit: { docs: "https://developer.spotify.com/documentation/web-api/concepts/rate-limits" },
   },
 
   /**
@@ -161,66 +94,24 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://discord.com/developers/docs/topics/rate-limits
    */
   discord: {
-    id: "discord",
     displayName: "Discord",
     docs: "https://discord.com/developers/docs/topics/oauth2",
-    envPrefix: "DISCORD",
     endpoints: {
       authorize: "https://discord.com/oauth2/authorize",
       token: "https://discord.com/api/oauth2/token",
       revoke: "https://discord.com/api/oauth2/token/revoke",
       api: "https://discord.com/api",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "client_secret_basic",
-      bodyFormat: "form",
-      headers: {},
-      exchangeParams: {},
-      refreshSendsScope: false,
-      formEncodedResponses: false,
-    },
-    authorization: {
-      pkce: "supported",
-      defaultScopes: ["identify"],
-      refreshTokenScopes: [],
-      scopeSeparator: " ",
-      params: {},
-    },
-    tokens: {
-      accessTokenLifetimeSeconds: 7 * DAY,
-      accessTokenExpiry: "always",
-      rotation: { kind: "rotating" },
-    },
-    apiHeaders: {},
-    validation: {
-      call: { method: "GET", path: "/oauth2/@me", auth: "bearer", body: "none", docs: "https://discord.com/developers/docs/topics/oauth2#get-current-authorization-information" },
-      invalidStatuses: [401],
-      intervalSeconds: HOUR,
-    },
+    oauth: { clientAuth: "client_secret_basic" },
+    authorization: { defaultScopes: ["identify"] },
+    tokens: { accessTokenLifetimeSeconds: 7 * DAY, rotation: { kind: "rotating" } },
+    validation: { call: { path: "/oauth2/@me", docs: "https://discord.com/developers/docs/topics/oauth2#get-current-authorization-information" } },
     revocation: {
-      method: "POST",
-      clientAuth: "client_secret_basic",
-      tokenPlacement: "form",
-      tokenParam: "token",
-      revokes: "refresh_token",
       tokenTypeHint: true,
-      alreadyRevokedStatuses: [],
-      headerSet: "oauth",
       docs: "https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-token-revocation-example",
     },
-    identity: {
-      source: "api",
-      call: { method: "GET", path: "/oauth2/@me", auth: "bearer", body: "none", docs: "https://discord.com/developers/docs/topics/oauth2#get-current-authorization-information" },
-      idField: "user.id",
-    },
-    rateLimit: {
-      scope: "provider",
-      retryAfterFormat: "seconds",
-      bodyRetryAfterField: "retry_after",
-      docs: "https://discord.com/developers/docs/topics/rate-limits",
-    },
-    errorRules: [],
+    identity: { source: "api", idField: "user.id" },
+    rateLimit: { bodyRetryAfterField: "retry_after", docs: "https://discord.com/developers/docs/topics/rate-limits" },
   },
 
   google,
@@ -228,43 +119,28 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
   /** YouTube: Google with the YouTube read-only scope. @see https://developers.google.com/youtube/v3/guides/auth/server-side-web-apps */
   youtube: {
     ...google,
-    id: "youtube",
     displayName: "YouTube",
     docs: "https://developers.google.com/youtube/v3/guides/auth/server-side-web-apps",
-    envPrefix: "YOUTUBE",
     envFallbackPrefix: "GOOGLE",
-    authorization: {
-      ...google.authorization,
-      defaultScopes: ["openid", "email", "https://www.googleapis.com/auth/youtube.readonly"],
-    },
+    authorization: { ...google.authorization, defaultScopes: ["openid", "email", "https://www.googleapis.com/auth/youtube.readonly"] },
   },
 
   /** Gmail: Google with the Gmail read-only scope. @see https://developers.google.com/workspace/gmail/api/auth/scopes */
   gmail: {
     ...google,
-    id: "gmail",
     displayName: "Gmail",
     docs: "https://developers.google.com/workspace/gmail/api/auth/scopes",
-    envPrefix: "GMAIL",
     envFallbackPrefix: "GOOGLE",
-    authorization: {
-      ...google.authorization,
-      defaultScopes: ["openid", "email", "https://www.googleapis.com/auth/gmail.readonly"],
-    },
+    authorization: { ...google.authorization, defaultScopes: ["openid", "email", "https://www.googleapis.com/auth/gmail.readonly"] },
   },
 
   /** Google Calendar: Google with the Calendar read-only scope. @see https://developers.google.com/workspace/calendar/api/auth */
   google_calendar: {
     ...google,
-    id: "google_calendar",
     displayName: "Google Calendar",
     docs: "https://developers.google.com/workspace/calendar/api/auth",
-    envPrefix: "GOOGLE_CALENDAR",
     envFallbackPrefix: "GOOGLE",
-    authorization: {
-      ...google.authorization,
-      defaultScopes: ["openid", "email", "https://www.googleapis.com/auth/calendar.readonly"],
-    },
+    authorization: { ...google.authorization, defaultScopes: ["openid", "email", "https://www.googleapis.com/auth/calendar.readonly"] },
   },
 
   /**
@@ -275,66 +151,44 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens
    */
   github: {
-    id: "github",
     displayName: "GitHub",
     docs: "https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps",
-    envPrefix: "GITHUB",
     endpoints: {
       authorize: "https://github.com/login/oauth/authorize",
       token: "https://github.com/login/oauth/access_token",
       revoke: "https://api.github.com/applications/{client_id}/token",
       api: "https://api.github.com",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "client_secret_post",
-      bodyFormat: "form",
-      headers: { Accept: "application/json" },
-      exchangeParams: {},
-      refreshSendsScope: false,
-      formEncodedResponses: true,
-      refreshTokenExpiresInField: "refresh_token_expires_in",
-    },
-    authorization: {
-      pkce: "supported",
-      defaultScopes: ["read:user"],
-      refreshTokenScopes: [],
-      scopeSeparator: " ",
-      params: {},
-    },
-    tokens: {
-      accessTokenLifetimeSeconds: 8 * HOUR,
-      accessTokenExpiry: "optional",
-      rotation: { kind: "rotating" },
-      refreshTokenIdleSeconds: 180 * DAY,
-    },
+    oauth: { headers: { Accept: "application/json" }, formEncodedResponses: true, refreshTokenExpiresInField: "refresh_token_expires_in" },
+    authorization: { defaultScopes: ["read:user"] },
+    tokens: { accessTokenLifetimeSeconds: 8 * HOUR, accessTokenExpiry: "optional", rotation: { kind: "rotating" }, refreshTokenIdleSeconds: 180 * DAY },
     apiHeaders: {
       Accept: "application/vnd.github+json",
       "X-GitHub-Api-Version": "2022-11-28",
       "User-Agent": "provider-tokens",
     },
     validation: {
-      call: { method: "POST", path: "/applications/{client_id}/token", auth: "client_basic", body: "json_access_token", docs: GITHUB_CHECK_DOCS },
+      call: {
+        method: "POST",
+        path: "/applications/{client_id}/token",
+        auth: "client_basic",
+        body: "json_access_token",
+        docs: "https://docs.github.com/en/rest/apps/oauth-applications#check-a-token",
+      },
       invalidStatuses: [404, 422],
       intervalSeconds: DAY,
     },
     revocation: {
       method: "DELETE",
-      clientAuth: "client_secret_basic",
       tokenPlacement: "json",
       tokenParam: "access_token",
       revokes: "access_token",
-      tokenTypeHint: false,
       alreadyRevokedStatuses: [404],
       headerSet: "api",
       docs: "https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-token",
     },
-    identity: {
-      source: "api",
-      call: { method: "GET", path: "/user", auth: "bearer", body: "none", docs: "https://docs.github.com/en/rest/users/users#get-the-authenticated-user" },
-      idField: "id",
-    },
-    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api" },
+    identity: { source: "api", call: { path: "/user", docs: "https://docs.github.com/en/rest/users/users#get-the-authenticated-user" }, idField: "id" },
+    rateLimit: { docs: "https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api" },
     errorRules: [
       {
         error: "bad_refresh_token",
@@ -365,50 +219,20 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://developers.etsy.com/documentation/essentials/authentication
    */
   etsy: {
-    id: "etsy",
     displayName: "Etsy",
     docs: "https://developers.etsy.com/documentation/essentials/authentication",
-    envPrefix: "ETSY",
     endpoints: {
       authorize: "https://www.etsy.com/oauth/connect",
       token: "https://api.etsy.com/v3/public/oauth/token",
       api: "https://api.etsy.com/v3/application",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "none",
-      bodyFormat: "form",
-      headers: {},
-      exchangeParams: {},
-      refreshSendsScope: false,
-      formEncodedResponses: false,
-    },
-    authorization: {
-      pkce: "required",
-      defaultScopes: ["shops_r"],
-      refreshTokenScopes: [],
-      scopeSeparator: " ",
-      params: {},
-    },
-    tokens: {
-      accessTokenLifetimeSeconds: HOUR,
-      accessTokenExpiry: "always",
-      rotation: { kind: "rotating" },
-      refreshTokenIdleSeconds: 90 * DAY,
-    },
+    oauth: { clientAuth: "none" },
+    authorization: { pkce: "required", defaultScopes: ["shops_r"] },
+    tokens: { rotation: { kind: "rotating" }, refreshTokenIdleSeconds: 90 * DAY },
     apiHeaders: { "x-api-key": "{client_id}:{client_secret}" },
-    validation: {
-      call: { method: "GET", path: "/users/me", auth: "bearer", body: "none", docs: "https://developers.etsy.com/documentation/reference#operation/getMe" },
-      invalidStatuses: [401],
-      intervalSeconds: HOUR,
-    },
-    identity: {
-      source: "api",
-      call: { method: "GET", path: "/users/me", auth: "bearer", body: "none", docs: "https://developers.etsy.com/documentation/reference#operation/getMe" },
-      idField: "user_id",
-    },
-    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://developers.etsy.com/documentation/essentials/rate-limits" },
-    errorRules: [],
+    validation: { call: { path: "/users/me", docs: "https://developers.etsy.com/documentation/reference#operation/getMe" } },
+    identity: { source: "api", idField: "user_id" },
+    rateLimit: { docs: "https://developers.etsy.com/documentation/essentials/rate-limits" },
   },
 
   /**
@@ -419,44 +243,25 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
    */
   shopify: {
-    id: "shopify",
     displayName: "Shopify",
     docs: "https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant",
-    envPrefix: "SHOPIFY",
     endpoints: {
       authorize: "https://{shop}.myshopify.com/admin/oauth/authorize",
       token: "https://{shop}.myshopify.com/admin/oauth/access_token",
       revoke: "https://{shop}.myshopify.com/admin/api_permissions/current.json",
       api: "https://{shop}.myshopify.com/admin/api/2026-10",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "client_secret_post",
-      bodyFormat: "json",
-      headers: {},
-      exchangeParams: { expiring: "1" },
-      refreshSendsScope: false,
-      formEncodedResponses: false,
-      refreshTokenExpiresInField: "refresh_token_expires_in",
-    },
-    authorization: {
-      pkce: "none",
-      defaultScopes: ["read_products"],
-      refreshTokenScopes: [],
-      scopeSeparator: ",",
-      params: {},
-    },
+    oauth: { bodyFormat: "json", exchangeParams: { expiring: "1" }, refreshTokenExpiresInField: "refresh_token_expires_in" },
+    authorization: { pkce: "none", defaultScopes: ["read_products"], scopeSeparator: "," },
     tokens: {
-      accessTokenLifetimeSeconds: HOUR,
       accessTokenExpiry: "optional",
       // Since 2026-08 the previous RT stays valid until the new one is first used; treating it as dead at
       // once is the safe reading and costs nothing.
       rotation: { kind: "rotating" },
       refreshTokenIdleSeconds: 90 * DAY,
     },
-    apiHeaders: {},
     validation: {
-      call: { method: "GET", path: "/shop.json", auth: "shopify_access_token", body: "none", docs: "https://shopify.dev/docs/api/admin-rest/latest/resources/shop" },
+      call: { path: "/shop.json", auth: "shopify_access_token", docs: "https://shopify.dev/docs/api/admin-rest/latest/resources/shop" },
       invalidStatuses: [401, 404],
       intervalSeconds: DAY,
     },
@@ -466,9 +271,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       tokenPlacement: "shopify_header",
       tokenParam: "access_token",
       revokes: "access_token",
-      tokenTypeHint: false,
       alreadyRevokedStatuses: [401, 404],
-      headerSet: "oauth",
       docs: "https://shopify.dev/docs/apps/build/authentication-authorization/app-installation/uninstall-app-api-request",
     },
     identity: {
@@ -476,8 +279,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       param: "shop",
       docs: "https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant",
     },
-    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://shopify.dev/docs/api/usage/limits" },
-    errorRules: [],
+    rateLimit: { docs: "https://shopify.dev/docs/api/usage/limits" },
   },
 
   /**
@@ -488,50 +290,20 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq
    */
   quickbooks: {
-    id: "quickbooks",
     displayName: "QuickBooks",
     docs: "https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0",
-    envPrefix: "QUICKBOOKS",
     endpoints: {
       authorize: "https://appcenter.intuit.com/connect/oauth2",
       token: "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
       revoke: "https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
       api: "https://quickbooks.api.intuit.com/v3",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "client_secret_basic",
-      bodyFormat: "form",
-      headers: { Accept: "application/json" },
-      exchangeParams: {},
-      refreshSendsScope: false,
-      formEncodedResponses: false,
-      refreshTokenExpiresInField: "x_refresh_token_expires_in",
-    },
-    authorization: {
-      pkce: "none",
-      defaultScopes: ["com.intuit.quickbooks.accounting"],
-      refreshTokenScopes: [],
-      scopeSeparator: " ",
-      params: {},
-    },
-    tokens: {
-      accessTokenLifetimeSeconds: HOUR,
-      accessTokenExpiry: "always",
-      rotation: { kind: "may_rotate" },
-      refreshTokenMaxAgeSeconds: 5 * 365 * DAY,
-      refreshTokenIdleSeconds: 100 * DAY,
-    },
+    oauth: { clientAuth: "client_secret_basic", headers: { Accept: "application/json" }, refreshTokenExpiresInField: "x_refresh_token_expires_in" },
+    authorization: { pkce: "none", defaultScopes: ["com.intuit.quickbooks.accounting"] },
+    tokens: { rotation: { kind: "may_rotate" }, refreshTokenMaxAgeSeconds: 5 * 365 * DAY, refreshTokenIdleSeconds: 100 * DAY },
     apiHeaders: { Accept: "application/json" },
     revocation: {
-      method: "POST",
-      clientAuth: "client_secret_basic",
       tokenPlacement: "json",
-      tokenParam: "token",
-      revokes: "refresh_token",
-      tokenTypeHint: false,
-      alreadyRevokedStatuses: [],
-      headerSet: "oauth",
       docs: "https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0#revoke-token-disconnect",
     },
     identity: {
@@ -539,8 +311,7 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
       param: "realmId",
       docs: "https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0#step-6-receive-the-authorization-code",
     },
-    rateLimit: { scope: "provider", retryAfterFormat: "none", docs: "https://developer.intuit.com/app/developer/qbo/docs/learn/rest-api-features#limits-and-throttles" },
-    errorRules: [],
+    rateLimit: { retryAfterFormat: "none", docs: "https://developer.intuit.com/app/developer/qbo/docs/learn/rest-api-features#limits-and-throttles" },
   },
 
   /**
@@ -553,63 +324,25 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://developer.xero.com/documentation/guides/oauth2/limits
    */
   xero: {
-    id: "xero",
     displayName: "Xero",
     docs: "https://developer.xero.com/documentation/guides/oauth2/auth-flow",
-    envPrefix: "XERO",
     endpoints: {
       authorize: "https://login.xero.com/identity/connect/authorize",
       token: "https://identity.xero.com/connect/token",
       revoke: "https://identity.xero.com/connect/revocation",
       api: "https://api.xero.com",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "client_secret_basic",
-      bodyFormat: "form",
-      headers: {},
-      exchangeParams: {},
-      refreshSendsScope: false,
-      formEncodedResponses: false,
-    },
-    authorization: {
-      pkce: "supported",
-      defaultScopes: ["openid", "profile", "email"],
-      refreshTokenScopes: ["offline_access"],
-      scopeSeparator: " ",
-      params: {},
-    },
+    oauth: { clientAuth: "client_secret_basic" },
+    authorization: { defaultScopes: ["openid", "profile", "email"], refreshTokenScopes: ["offline_access"] },
     tokens: {
       accessTokenLifetimeSeconds: 30 * MINUTE,
-      accessTokenExpiry: "always",
       rotation: { kind: "rotating_with_grace", graceSeconds: 30 * MINUTE },
       refreshTokenIdleSeconds: 60 * DAY,
     },
-    apiHeaders: {},
-    validation: {
-      call: { method: "GET", path: "/connections", auth: "bearer", body: "none", docs: "https://developer.xero.com/documentation/guides/oauth2/tenants" },
-      invalidStatuses: [401],
-      intervalSeconds: HOUR,
-    },
-    revocation: {
-      method: "POST",
-      clientAuth: "client_secret_basic",
-      tokenPlacement: "form",
-      tokenParam: "token",
-      revokes: "refresh_token",
-      tokenTypeHint: false,
-      alreadyRevokedStatuses: [],
-      headerSet: "oauth",
-      docs: "https://developer.xero.com/documentation/guides/oauth2/auth-flow#revoking-tokens",
-    },
-    identity: {
-      source: "api",
-      call: { method: "GET", path: "/connections", auth: "bearer", body: "none", docs: "https://developer.xero.com/documentation/guides/oauth2/tenants" },
-      idField: "0.tenantId",
-    },
+    validation: { call: { path: "/connections", docs: "https://developer.xero.com/documentation/guides/oauth2/tenants" } },
+    revocation: { docs: "https://developer.xero.com/documentation/guides/oauth2/auth-flow#revoking-tokens" },
+    identity: { source: "api", idField: "0.tenantId" },
     rateLimit: {
-      scope: "provider",
-      retryAfterFormat: "seconds",
       maxConcurrentRequests: 5,
       requestsPerMinute: 60,
       requestsPerDay: 5000,
@@ -634,50 +367,19 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://x-series-api.lightspeedhq.com/docs/rate_limiting
    */
   lightspeed: {
-    id: "lightspeed",
     displayName: "Lightspeed Retail (X-Series)",
     docs: "https://x-series-api.lightspeedhq.com/docs/authorization",
-    envPrefix: "LIGHTSPEED",
     endpoints: {
       authorize: "https://secure.retail.lightspeed.app/connect",
       token: "https://{domain_prefix}.retail.lightspeed.app/api/1.0/token",
       api: "https://{domain_prefix}.retail.lightspeed.app/api/2.0",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "client_secret_post",
-      bodyFormat: "form",
-      headers: {},
-      exchangeParams: {},
-      refreshSendsScope: false,
-      formEncodedResponses: false,
-      absoluteExpiryField: "expires",
-    },
-    authorization: {
-      pkce: "none",
-      defaultScopes: [],
-      refreshTokenScopes: [],
-      scopeSeparator: " ",
-      params: {},
-    },
-    tokens: {
-      accessTokenLifetimeSeconds: HOUR,
-      accessTokenExpiry: "always",
-      rotation: { kind: "rotating" },
-    },
-    apiHeaders: {},
-    validation: {
-      call: { method: "GET", path: "/outlets", auth: "bearer", body: "none", docs: "https://x-series-api.lightspeedhq.com/reference/listoutlets" },
-      invalidStatuses: [401],
-      intervalSeconds: HOUR,
-    },
-    identity: {
-      source: "callback",
-      param: "domain_prefix",
-      docs: "https://x-series-api.lightspeedhq.com/docs/authorization",
-    },
-    rateLimit: { scope: "provider", retryAfterFormat: "http_date", docs: "https://x-series-api.lightspeedhq.com/docs/rate_limiting" },
-    errorRules: [],
+    oauth: { absoluteExpiryField: "expires" },
+    authorization: { pkce: "none", defaultScopes: [] },
+    tokens: { rotation: { kind: "rotating" } },
+    validation: { call: { path: "/outlets", docs: "https://x-series-api.lightspeedhq.com/reference/listoutlets" } },
+    identity: { source: "callback", param: "domain_prefix", docs: "https://x-series-api.lightspeedhq.com/docs/authorization" },
+    rateLimit: { retryAfterFormat: "http_date", docs: "https://x-series-api.lightspeedhq.com/docs/rate_limiting" },
   },
 
   /**
@@ -688,49 +390,20 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes
    */
   microsoft: {
-    id: "microsoft",
     displayName: "Microsoft",
-    docs: MS_DOCS,
-    envPrefix: "MICROSOFT",
+    docs: "https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow",
     endpoints: {
       authorize: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
       token: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
       api: "https://graph.microsoft.com/v1.0",
     },
     endpointDefaults: { tenant: "common" },
-    oauth: {
-      clientAuth: "client_secret_post",
-      bodyFormat: "form",
-      headers: {},
-      exchangeParams: {},
-      refreshSendsScope: true,
-      formEncodedResponses: false,
-    },
-    authorization: {
-      pkce: "supported",
-      defaultScopes: ["openid", "profile", "User.Read"],
-      refreshTokenScopes: ["offline_access"],
-      scopeSeparator: " ",
-      params: {},
-    },
-    tokens: {
-      accessTokenLifetimeSeconds: HOUR,
-      accessTokenExpiry: "always",
-      rotation: { kind: "may_rotate" },
-      refreshTokenIdleSeconds: 90 * DAY,
-    },
-    apiHeaders: {},
-    validation: {
-      call: { method: "GET", path: "/me", auth: "bearer", body: "none", docs: "https://learn.microsoft.com/en-us/graph/api/user-get" },
-      invalidStatuses: [401],
-      intervalSeconds: HOUR,
-    },
-    identity: {
-      source: "api",
-      call: { method: "GET", path: "/me", auth: "bearer", body: "none", docs: "https://learn.microsoft.com/en-us/graph/api/user-get" },
-      idField: "id",
-    },
-    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://learn.microsoft.com/en-us/graph/throttling" },
+    oauth: { refreshSendsScope: true },
+    authorization: { defaultScopes: ["openid", "profile", "User.Read"], refreshTokenScopes: ["offline_access"] },
+    tokens: { rotation: { kind: "may_rotate" }, refreshTokenIdleSeconds: 90 * DAY },
+    validation: { call: { path: "/me", docs: "https://learn.microsoft.com/en-us/graph/api/user-get" } },
+    identity: { source: "api", idField: "id" },
+    rateLimit: { docs: "https://learn.microsoft.com/en-us/graph/throttling" },
     errorRules: [
       { error: "interaction_required", code: "reauth_required", docs: "https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes" },
       { error: "consent_required", code: "reauth_required", docs: "https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes" },
@@ -745,60 +418,21 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/user-access-token
    */
   twitter: {
-    id: "twitter",
     displayName: "X (Twitter)",
     docs: "https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/authorization-code",
-    envPrefix: "TWITTER",
     endpoints: {
       authorize: "https://x.com/i/oauth2/authorize",
       token: "https://api.x.com/2/oauth2/token",
       revoke: "https://api.x.com/2/oauth2/revoke",
       api: "https://api.x.com/2",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "client_secret_basic",
-      bodyFormat: "form",
-      headers: {},
-      exchangeParams: {},
-      refreshSendsScope: false,
-      formEncodedResponses: false,
-    },
-    authorization: {
-      pkce: "required",
-      defaultScopes: ["tweet.read", "users.read"],
-      refreshTokenScopes: ["offline.access"],
-      scopeSeparator: " ",
-      params: {},
-    },
-    tokens: {
-      accessTokenLifetimeSeconds: 2 * HOUR,
-      accessTokenExpiry: "always",
-      rotation: { kind: "rotating" },
-    },
-    apiHeaders: {},
-    validation: {
-      call: { method: "GET", path: "/users/me", auth: "bearer", body: "none", docs: "https://docs.x.com/x-api/users/user-lookup-me" },
-      invalidStatuses: [401],
-      intervalSeconds: HOUR,
-    },
-    revocation: {
-      method: "POST",
-      clientAuth: "client_secret_basic",
-      tokenPlacement: "form",
-      tokenParam: "token",
-      revokes: "refresh_token",
-      tokenTypeHint: true,
-      alreadyRevokedStatuses: [],
-      headerSet: "oauth",
-      docs: "https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/user-access-token",
-    },
-    identity: {
-      source: "api",
-      call: { method: "GET", path: "/users/me", auth: "bearer", body: "none", docs: "https://docs.x.com/x-api/users/user-lookup-me" },
-      idField: "data.id",
-    },
-    rateLimit: { scope: "provider", retryAfterFormat: "none", docs: "https://docs.x.com/x-api/fundamentals/rate-limits" },
+    oauth: { clientAuth: "client_secret_basic" },
+    authorization: { pkce: "required", defaultScopes: ["tweet.read", "users.read"], refreshTokenScopes: ["offline.access"] },
+    tokens: { accessTokenLifetimeSeconds: 2 * HOUR, rotation: { kind: "rotating" } },
+    validation: { call: { path: "/users/me", docs: "https://docs.x.com/x-api/users/user-lookup-me" } },
+    revocation: { tokenTypeHint: true, docs: "https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/user-access-token" },
+    identity: { source: "api", idField: "data.id" },
+    rateLimit: { retryAfterFormat: "none", docs: "https://docs.x.com/x-api/fundamentals/rate-limits" },
     errorRules: [
       {
         status: [400],
@@ -817,51 +451,19 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens
    */
   linkedin: {
-    id: "linkedin",
     displayName: "LinkedIn",
     docs: "https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow",
-    envPrefix: "LINKEDIN",
     endpoints: {
       authorize: "https://www.linkedin.com/oauth/v2/authorization",
       token: "https://www.linkedin.com/oauth/v2/accessToken",
       api: "https://api.linkedin.com/v2",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "client_secret_post",
-      bodyFormat: "form",
-      headers: {},
-      exchangeParams: {},
-      refreshSendsScope: false,
-      formEncodedResponses: false,
-      refreshTokenExpiresInField: "refresh_token_expires_in",
-    },
-    authorization: {
-      pkce: "none",
-      defaultScopes: ["openid", "profile", "email"],
-      refreshTokenScopes: [],
-      scopeSeparator: " ",
-      params: {},
-    },
-    tokens: {
-      accessTokenLifetimeSeconds: 60 * DAY,
-      accessTokenExpiry: "always",
-      rotation: { kind: "none" },
-      refreshTokenMaxAgeSeconds: 365 * DAY,
-    },
-    apiHeaders: {},
-    validation: {
-      call: { method: "GET", path: "/userinfo", auth: "bearer", body: "none", docs: "https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2" },
-      invalidStatuses: [401],
-      intervalSeconds: HOUR,
-    },
-    identity: {
-      source: "api",
-      call: { method: "GET", path: "/userinfo", auth: "bearer", body: "none", docs: "https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2" },
-      idField: "sub",
-    },
-    rateLimit: { scope: "provider", retryAfterFormat: "none", docs: "https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits" },
-    errorRules: [],
+    oauth: { refreshTokenExpiresInField: "refresh_token_expires_in" },
+    authorization: { pkce: "none", defaultScopes: ["openid", "profile", "email"] },
+    tokens: { accessTokenLifetimeSeconds: 60 * DAY, rotation: { kind: "none" }, refreshTokenMaxAgeSeconds: 365 * DAY },
+    validation: { call: { path: "/userinfo", docs: "https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2" } },
+    identity: { source: "api", idField: "sub" },
+    rateLimit: { retryAfterFormat: "none", docs: "https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits" },
   },
 
   /**
@@ -870,61 +472,22 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://support.reddithelp.com/hc/en-us/articles/16160319875092-Reddit-Data-API-Wiki
    */
   reddit: {
-    id: "reddit",
     displayName: "Reddit",
     docs: "https://github.com/reddit-archive/reddit/wiki/OAuth2",
-    envPrefix: "REDDIT",
     endpoints: {
       authorize: "https://www.reddit.com/api/v1/authorize",
       token: "https://www.reddit.com/api/v1/access_token",
       revoke: "https://www.reddit.com/api/v1/revoke_token",
       api: "https://oauth.reddit.com/api/v1",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "client_secret_basic",
-      bodyFormat: "form",
-      headers: { "User-Agent": "server:provider-tokens:{client_id}:v0.1.0" },
-      exchangeParams: {},
-      refreshSendsScope: false,
-      formEncodedResponses: false,
-    },
-    authorization: {
-      pkce: "none",
-      defaultScopes: ["identity"],
-      refreshTokenScopes: [],
-      scopeSeparator: " ",
-      params: { duration: "permanent" },
-    },
-    tokens: {
-      accessTokenLifetimeSeconds: HOUR,
-      accessTokenExpiry: "always",
-      rotation: { kind: "may_rotate" },
-    },
+    oauth: { clientAuth: "client_secret_basic", headers: { "User-Agent": "server:provider-tokens:{client_id}:v0.1.0" } },
+    authorization: { pkce: "none", defaultScopes: ["identity"], params: { duration: "permanent" } },
+    tokens: { rotation: { kind: "may_rotate" } },
     apiHeaders: { "User-Agent": "server:provider-tokens:{client_id}:v0.1.0" },
-    validation: {
-      call: { method: "GET", path: "/me", auth: "bearer", body: "none", docs: "https://www.reddit.com/dev/api/#GET_api_v1_me" },
-      invalidStatuses: [401],
-      intervalSeconds: HOUR,
-    },
-    revocation: {
-      method: "POST",
-      clientAuth: "client_secret_basic",
-      tokenPlacement: "form",
-      tokenParam: "token",
-      revokes: "refresh_token",
-      tokenTypeHint: true,
-      alreadyRevokedStatuses: [],
-      headerSet: "oauth",
-      docs: "https://github.com/reddit-archive/reddit/wiki/OAuth2#manually-revoking-a-token",
-    },
-    identity: {
-      source: "api",
-      call: { method: "GET", path: "/me", auth: "bearer", body: "none", docs: "https://www.reddit.com/dev/api/#GET_api_v1_me" },
-      idField: "id",
-    },
-    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://support.reddithelp.com/hc/en-us/articles/16160319875092-Reddit-Data-API-Wiki" },
-    errorRules: [],
+    validation: { call: { path: "/me", docs: "https://www.reddit.com/dev/api/#GET_api_v1_me" } },
+    revocation: { tokenTypeHint: true, docs: "https://github.com/reddit-archive/reddit/wiki/OAuth2#manually-revoking-a-token" },
+    identity: { source: "api", idField: "id" },
+    rateLimit: { docs: "https://support.reddithelp.com/hc/en-us/articles/16160319875092-Reddit-Data-API-Wiki" },
   },
 
   /**
@@ -934,60 +497,20 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://dev.twitch.tv/docs/authentication/validate-tokens
    */
   twitch: {
-    id: "twitch",
     displayName: "Twitch",
     docs: "https://dev.twitch.tv/docs/authentication/getting-tokens-oauth#authorization-code-grant-flow",
-    envPrefix: "TWITCH",
     endpoints: {
       authorize: "https://id.twitch.tv/oauth2/authorize",
       token: "https://id.twitch.tv/oauth2/token",
       revoke: "https://id.twitch.tv/oauth2/revoke",
       api: "https://id.twitch.tv/oauth2",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "client_secret_post",
-      bodyFormat: "form",
-      headers: {},
-      exchangeParams: {},
-      refreshSendsScope: false,
-      formEncodedResponses: false,
-    },
-    authorization: {
-      pkce: "none",
-      defaultScopes: ["user:read:email"],
-      refreshTokenScopes: [],
-      scopeSeparator: " ",
-      params: {},
-    },
-    tokens: {
-      accessTokenLifetimeSeconds: HOUR,
-      accessTokenExpiry: "always",
-      rotation: { kind: "may_rotate" },
-    },
-    apiHeaders: {},
-    validation: {
-      call: { method: "GET", path: "/validate", auth: "oauth", body: "none", docs: "https://dev.twitch.tv/docs/authentication/validate-tokens" },
-      invalidStatuses: [401],
-      intervalSeconds: HOUR,
-    },
-    revocation: {
-      method: "POST",
-      clientAuth: "none",
-      tokenPlacement: "form",
-      tokenParam: "token",
-      revokes: "access_token",
-      tokenTypeHint: false,
-      alreadyRevokedStatuses: [],
-      headerSet: "oauth",
-      docs: "https://dev.twitch.tv/docs/authentication/revoke-tokens",
-    },
-    identity: {
-      source: "api",
-      call: { method: "GET", path: "/validate", auth: "oauth", body: "none", docs: "https://dev.twitch.tv/docs/authentication/validate-tokens" },
-      idField: "user_id",
-    },
-    rateLimit: { scope: "provider", retryAfterFormat: "none", docs: "https://dev.twitch.tv/docs/api/guide#twitch-rate-limits" },
+    authorization: { pkce: "none", defaultScopes: ["user:read:email"] },
+    tokens: { rotation: { kind: "may_rotate" } },
+    validation: { call: { path: "/validate", auth: "oauth", docs: "https://dev.twitch.tv/docs/authentication/validate-tokens" } },
+    revocation: { clientAuth: "none", revokes: "access_token", docs: "https://dev.twitch.tv/docs/authentication/revoke-tokens" },
+    identity: { source: "api", idField: "user_id" },
+    rateLimit: { retryAfterFormat: "none", docs: "https://dev.twitch.tv/docs/api/guide#twitch-rate-limits" },
     errorRules: [
       { status: [400], match: "Invalid refresh token", code: "reauth_required", docs: "https://dev.twitch.tv/docs/authentication/refresh-tokens" },
       { status: [400, 403], match: "invalid client", code: "client_misconfigured", docs: "https://dev.twitch.tv/docs/authentication/refresh-tokens" },
@@ -1002,74 +525,48 @@ export const RAW_PROVIDER_CATALOG: Record<ProviderId, ProviderDefinition> = {
    * @see https://www.dropbox.com/developers/documentation/http/documentation#auth-token-revoke
    */
   dropbox: {
-    id: "dropbox",
     displayName: "Dropbox",
     docs: "https://developers.dropbox.com/oauth-guide",
-    envPrefix: "DROPBOX",
     endpoints: {
       authorize: "https://www.dropbox.com/oauth2/authorize",
       token: "https://api.dropboxapi.com/oauth2/token",
       revoke: "https://api.dropboxapi.com/2/auth/token/revoke",
       api: "https://api.dropboxapi.com/2",
     },
-    endpointDefaults: {},
-    oauth: {
-      clientAuth: "client_secret_post",
-      bodyFormat: "form",
-      headers: {},
-      exchangeParams: {},
-      refreshSendsScope: false,
-      formEncodedResponses: false,
-    },
-    authorization: {
-      pkce: "supported",
-      defaultScopes: ["account_info.read"],
-      refreshTokenScopes: [],
-      scopeSeparator: " ",
-      params: { token_access_type: "offline" },
-    },
-    tokens: {
-      accessTokenLifetimeSeconds: 4 * HOUR,
-      accessTokenExpiry: "always",
-      rotation: { kind: "none" },
-    },
-    apiHeaders: {},
+    authorization: { defaultScopes: ["account_info.read"], params: { token_access_type: "offline" } },
+    tokens: { accessTokenLifetimeSeconds: 4 * HOUR, rotation: { kind: "none" } },
     validation: {
-      call: { method: "POST", path: "/users/get_current_account", auth: "bearer", body: "none", docs: "https://www.dropbox.com/developers/documentation/http/documentation#users-get_current_account" },
-      invalidStatuses: [401],
-      intervalSeconds: HOUR,
+      call: {
+        method: "POST",
+        path: "/users/get_current_account",
+        docs: "https://www.dropbox.com/developers/documentation/http/documentation#users-get_current_account",
+      },
     },
     revocation: {
-      method: "POST",
       clientAuth: "omit",
       tokenPlacement: "bearer_header",
-      tokenParam: "token",
       revokes: "access_token",
-      tokenTypeHint: false,
       alreadyRevokedStatuses: [401],
       headerSet: "api",
       docs: "https://www.dropbox.com/developers/documentation/http/documentation#auth-token-revoke",
     },
-    identity: {
-      source: "api",
-      call: { method: "POST", path: "/users/get_current_account", auth: "bearer", body: "none", docs: "https://www.dropbox.com/developers/documentation/http/documentation#users-get_current_account" },
-      idField: "account_id",
-    },
-    rateLimit: { scope: "provider", retryAfterFormat: "seconds", docs: "https://developers.dropbox.com/error-handling-guide" },
-    errorRules: [],
+    identity: { source: "api", idField: "account_id" },
+    rateLimit: { docs: "https://developers.dropbox.com/error-handling-guide" },
   },
 };
 
 /**
- * Validates every raw entry against {@link providerDefinitionSchema} and checks that each entry's `id` matches
- * its key and its `envPrefix` is the upper-cased id (README.md).
+ * Resolves every raw entry: `id` is its key, `envPrefix` the key upper-cased (`<PREFIX>_CLIENT_ID`, README.md),
+ * an `api` identity without a `call` makes the validation call, and whatever else the entry leaves out comes
+ * from {@link PROVIDER_DEFAULTS}; the result is validated against {@link providerDefinitionSchema}. An entry may
+ * state `id` or `envPrefix` only as what they would be anyway.
  *
  * @throws SchemaError naming `<id>.<field>` for the first problem.
  */
 export function validateCatalog(raw: Record<string, unknown>): Readonly<Record<ProviderId, ProviderDefinition>> {
   const out: Record<string, ProviderDefinition> = {};
   for (const [key, entry] of Object.entries(raw)) {
-    const definition = providerDefinitionSchema.parse(entry, key);
+    const definition = providerEntrySchema.parse(withDerivedFields(key, entry), key);
     if (definition.id !== key) throw new TypeError(`catalog entry "${key}" has id "${definition.id}"`);
     if (definition.envPrefix !== key.toUpperCase()) {
       throw new TypeError(`catalog entry "${key}" must use envPrefix "${key.toUpperCase()}"`);
@@ -1079,9 +576,21 @@ export function validateCatalog(raw: Record<string, unknown>): Readonly<Record<P
   return Object.freeze(out) as Readonly<Record<ProviderId, ProviderDefinition>>;
 }
 
+function withDerivedFields(key: string, entry: unknown): unknown {
+  if (typeof entry !== "object" || entry === null) return entry;
+  const { identity, validation } = entry as { identity?: { source?: unknown; call?: unknown }; validation?: { call?: unknown } };
+  const sameCall = identity?.source === "api" && identity.call === undefined && validation?.call !== undefined;
+  return {
+    id: key,
+    envPrefix: key.toUpperCase(),
+    ...entry,
+    ...(sameCall ? { identity: { ...identity, call: validation.call } } : {}),
+  };
+}
+
 /**
- * The validated provider catalog, keyed by provider id. Validated when this module loads, so a broken entry
- * fails fast instead of at the first refresh.
+ * The validated provider catalog, keyed by provider id. Resolved and validated when this module loads, so a
+ * broken entry fails fast instead of at the first refresh.
  *
  * @see docs/providers.md
  */

@@ -1,5 +1,5 @@
-import { PROVIDER_ERROR_CODES } from "../oauth/provider-error.ts";
 import { TEMPLATE_PARAMETERS, templateParameters } from "./endpoint-template.ts";
+import { PROVIDER_ERROR_CODES } from "./provider-error-codes.ts";
 import { PROVIDER_IDS } from "./provider-ids.ts";
 import {
   array,
@@ -12,7 +12,10 @@ import {
   refine,
   string,
   variant,
+  withDefaults,
+  type DeepPartial,
   type Infer,
+  type Input,
 } from "./schema-kit.ts";
 
 const docsUrl = string({ pattern: /^https:\/\/[^\s]+$/, describe: "an https documentation URL" });
@@ -198,12 +201,90 @@ export const providerDefinitionSchema = refine(
   },
 );
 
+const HOUR = 3600;
+
+/** The call validation and identity make unless an entry says otherwise: `GET` with `Authorization: Bearer`. */
+const API_CALL_DEFAULTS = { method: "GET", auth: "bearer", body: "none" } as const;
+
 /**
- * One provider's behaviour as data (see {@link providerDefinitionSchema} for the meaning of each field).
+ * What a catalog entry leaves out: each entry states only where its provider differs from these. They are
+ * what RFC 6749 and its companions describe and what most providers of the catalog do:
+ *
+ * - token calls (`oauth`): form bodies (RFC 6749 4.1.3, 6) with the client credentials in the body
+ *   (`client_secret_post`, RFC 6749 2.3.1; Nango's default too), no extra headers or parameters, a refresh
+ *   without `scope` (RFC 6749 6: the scope granted), JSON answers (RFC 6749 5.1);
+ * - `authorization`: a PKCE S256 challenge sent (RFC 9700 2.1.1 recommends it for every client),
+ *   space-separated scopes (RFC 6749 3.3), no extra parameters or scopes needed for a refresh token;
+ * - `tokens`: access tokens that always expire, after one hour when the answer says nothing (`rotation` has no
+ *   default: every entry states it);
+ * - validation and identity calls: `GET` with `Authorization: Bearer <AT>` (RFC 6750 2.1), no body, no extra
+ *   headers (`apiHeaders`); 401 means the token is invalid (RFC 6750 3.1); validated hourly when tokens may not
+ *   expire. An `api` identity without `call` makes the validation call (catalog.ts);
+ * - `revocation` (when the provider has one): RFC 7009 2.1: `POST` of a form `token=<RT>` (revoking the RT
+ *   ends the grant), with HTTP Basic client authentication and no `token_type_hint`, the token-call headers;
+ *   an invalid token answers 200 (RFC 7009 2.2), so no status means "already revoked";
+ * - `rateLimit`: the app's quota (`provider`; token endpoints limit per client), `Retry-After` in seconds;
+ * - `errorRules`: none (the RFC 6749 5.2 classification only); `endpointDefaults`: none.
+ *
+ * Arrays and dictionaries are replaced whole: an entry that gives `headers` gives all of them.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749
+ * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-2.1.1
+ * @see https://github.com/NangoHQ/nango/blob/master/packages/providers/providers.yaml
+ */
+export const PROVIDER_DEFAULTS = {
+  endpointDefaults: {},
+  oauth: {
+    clientAuth: "client_secret_post",
+    bodyFormat: "form",
+    headers: {},
+    exchangeParams: {},
+    refreshSendsScope: false,
+    formEncodedResponses: false,
+  },
+  authorization: { pkce: "supported", refreshTokenScopes: [], scopeSeparator: " ", params: {} },
+  tokens: { accessTokenLifetimeSeconds: HOUR, accessTokenExpiry: "always" },
+  apiHeaders: {},
+  validation: { call: API_CALL_DEFAULTS, invalidStatuses: [401], intervalSeconds: HOUR },
+  revocation: {
+    method: "POST",
+    clientAuth: "client_secret_basic",
+    tokenPlacement: "form",
+    tokenParam: "token",
+    revokes: "refresh_token",
+    tokenTypeHint: false,
+    alreadyRevokedStatuses: [],
+    headerSet: "oauth",
+  },
+  identity: { call: API_CALL_DEFAULTS },
+  rateLimit: { scope: "provider", retryAfterFormat: "seconds" },
+  errorRules: [],
+} as const satisfies DeepPartial<Input<typeof providerDefinitionSchema>>;
+
+/**
+ * A catalog entry as written: {@link providerDefinitionSchema} with {@link PROVIDER_DEFAULTS} filled in. `id` and
+ * `envPrefix` come from the entry's key (catalog.ts).
+ *
+ * @see https://github.com/NangoHQ/nango/blob/master/packages/providers/providers.yaml
+ */
+export const providerEntrySchema = withDefaults(providerDefinitionSchema, PROVIDER_DEFAULTS);
+
+/**
+ * One provider's behaviour as data, every field resolved (see {@link providerDefinitionSchema} for the meaning
+ * of each field).
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749
  */
 export type ProviderDefinition = Infer<typeof providerDefinitionSchema>;
+
+/**
+ * One catalog entry as written: only what differs from {@link PROVIDER_DEFAULTS}; no `id` or `envPrefix`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749
+ */
+export type ProviderEntry = Omit<Input<typeof providerEntrySchema>, "id" | "envPrefix">;
 
 /**
  * A validation or identity call of a {@link ProviderDefinition}.

@@ -11,7 +11,9 @@ import {
   SchemaError,
   string,
   variant,
+  withDefaults,
   type Infer,
+  type Input,
 } from "./schema-kit.ts";
 
 const thing = object({
@@ -85,5 +87,28 @@ describe("schema kit", () => {
   it("rejects class instances and arrays where an object is expected", () => {
     expect(errorOf(() => object({}).parse([])).message).toBe('"value" must be an object');
     expect(errorOf(() => object({}).parse(new Date())).message).toBe('"value" must be an object');
+  });
+
+  it("fills missing fields from defaults, to any depth, and leaves absent optional objects absent", () => {
+    const section = object({ mode: oneOf(["a", "b"] as const), tags: array(string()) });
+    const entry = withDefaults(object({ name: string(), section, extra: optional(section) }), {
+      section: { mode: "a", tags: ["t"] },
+      extra: { mode: "b" },
+    });
+    expect(entry.parse({ name: "x" })).toEqual({ name: "x", section: { mode: "a", tags: ["t"] } });
+    expect(entry.parse({ name: "x", section: { mode: "b" }, extra: { tags: [] } })).toEqual({
+      name: "x",
+      section: { mode: "b", tags: ["t"] },
+      extra: { mode: "b", tags: [] },
+    });
+    // Arrays are replaced whole, never merged.
+    expect(entry.parse({ name: "x", section: { tags: ["u"] } }).section.tags).toEqual(["u"]);
+    expect(errorOf(() => entry.parse({ section: {} })).message).toBe('"name" must be a string');
+    expect(errorOf(() => entry.parse({ name: "x", extra: {} })).message).toBe('"extra.tags" must be an array');
+    type In = Input<typeof entry>;
+    expectTypeOf<In["name"]>().toEqualTypeOf<string>();
+    expectTypeOf<In>().toMatchTypeOf<{ readonly name: string }>();
+    expectTypeOf<{ name: "x" }>().toMatchTypeOf<In>();
+    expectTypeOf<Infer<typeof entry>["section"]["tags"]>().toEqualTypeOf<readonly string[]>();
   });
 });

@@ -3,21 +3,33 @@
  * types derive from the same definition that validates it. Objects are strict (unknown keys are rejected).
  * Modelled on the shape of Standard Schema validators, without a dependency.
  *
- * @see https://standardschema.dev/
- */
-export interface Schema<T> {
-  /** Validates `value`; `path` names the field in error messages. @throws SchemaError */
-  parse(value: unknown, path?: string): T;
-  /** Whether an object field with this schema may be absent. */
-  readonly optional: boolean;
-}
-
-/**
- * The TypeScript type a {@link Schema} validates.
+ * `parse` may be given a `fallback`: the value for a missing field, to any depth (see {@link withDefaults}).
+ * `T` is what parsing yields, `I` what it accepts.
  *
  * @see https://standardschema.dev/
  */
-export type Infer<S> = S extends Schema<infer T> ? T : never;
+export interface Schema<T, I = T> {
+  /** Validates `value`, filling what is missing from `fallback`; `path` names the field in error messages. @throws SchemaError */
+  parse(value: unknown, path?: string, fallback?: unknown): T;
+  /** Whether an object field with this schema may be absent (and stays absent: no fallback fills it). */
+  readonly optional: boolean;
+  /** Type only: the input type. */
+  readonly "~input"?: I;
+}
+
+/**
+ * The TypeScript type a {@link Schema} yields.
+ *
+ * @see https://standardschema.dev/
+ */
+export type Infer<S> = S extends Schema<infer T, unknown> ? T : never;
+
+/**
+ * The TypeScript type a {@link Schema} accepts (fields with defaults may be left out).
+ *
+ * @see https://standardschema.dev/
+ */
+export type Input<S> = S extends Schema<unknown, infer I> ? I : never;
 
 /**
  * A value did not match its schema. `path` is the dotted location, e.g. `spotify.endpoints.token`.
@@ -41,8 +53,17 @@ export class SchemaError extends Error {
   }
 }
 
-function schema<T>(parse: (value: unknown, path: string) => T, optional = false): Schema<T> {
-  return { parse: (value, path = "") => parse(value, path), optional };
+function schema<T, I = T>(parse: (value: unknown, path: string, fallback: unknown) => T, optional = false): Schema<T, I> {
+  return { parse: (value, path = "", fallback = undefined) => parse(value, path, fallback), optional };
+}
+
+// A value that is not made of fields: a missing one is the fallback, whole.
+function leaf<T>(parse: (value: unknown, path: string) => T): Schema<T> {
+  return schema((value, path, fallback) => parse(value === undefined ? fallback : value, path));
+}
+
+function fieldOf(fallback: unknown, key: string): unknown {
+  return isPlainObject(fallback) ? fallback[key] : undefined;
 }
 
 function join(path: string, key: string | number): string {
@@ -56,7 +77,7 @@ function join(path: string, key: string | number): string {
  */
 export function string(options: { pattern?: RegExp; minLength?: number; describe?: string } = {}): Schema<string> {
   const { pattern, minLength = 0, describe } = options;
-  return schema((value, path) => {
+  return leaf((value, path) => {
     if (typeof value !== "string") throw new SchemaError(path, "must be a string");
     if (value.length < minLength) throw new SchemaError(path, `must be at least ${minLength} characters`);
     if (pattern !== undefined && !pattern.test(value)) {
@@ -72,7 +93,7 @@ export function string(options: { pattern?: RegExp; minLength?: number; describe
  * @see https://standardschema.dev/
  */
 export function number(options: { integer?: boolean; min?: number } = {}): Schema<number> {
-  return schema((value, path) => {
+  return leaf((value, path) => {
     if (typeof value !== "number" || !Number.isFinite(value)) throw new SchemaError(path, "must be a finite number");
     if (options.integer === true && !Number.isInteger(value)) throw new SchemaError(path, "must be an integer");
     if (options.min !== undefined && value < options.min) throw new SchemaError(path, `must be at least ${options.min}`);
@@ -86,7 +107,7 @@ export function number(options: { integer?: boolean; min?: number } = {}): Schem
  * @see https://standardschema.dev/
  */
 export function boolean(): Schema<boolean> {
-  return schema((value, path) => {
+  return leaf((value, path) => {
     if (typeof value !== "boolean") throw new SchemaError(path, "must be a boolean");
     return value;
   });
@@ -98,7 +119,7 @@ export function boolean(): Schema<boolean> {
  * @see https://standardschema.dev/
  */
 export function oneOf<const T extends readonly (string | number)[]>(values: T): Schema<T[number]> {
-  return schema((value, path) => {
+  return leaf((value, path) => {
     if (!values.includes(value as T[number])) {
       throw new SchemaError(path, `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}`);
     }
@@ -111,8 +132,9 @@ export function oneOf<const T extends readonly (string | number)[]>(values: T): 
  *
  * @see https://standardschema.dev/
  */
-export function array<T>(item: Schema<T>, options: { minLength?: number } = {}): Schema<readonly T[]> {
-  return schema((value, path) => {
+export function array<T, I>(item: Schema<T, I>, options: { minLength?: number } = {}): Schema<readonly T[], readonly I[]> {
+  return schema((given, path, fallback) => {
+    const value = given === undefined ? fallback : given;
     if (!Array.isArray(value)) throw new SchemaError(path, "must be an array");
     if (options.minLength !== undefined && value.length < options.minLength) {
       throw new SchemaError(path, `must have at least ${options.minLength} item(s)`);
@@ -126,8 +148,12 @@ export function array<T>(item: Schema<T>, options: { minLength?: number } = {}):
  *
  * @see https://standardschema.dev/
  */
-export function record<T>(value: Schema<T>, key: Schema<string> = string()): Schema<Readonly<Record<string, T>>> {
-  return schema((input, path) => {
+export function record<T, I>(
+  value: Schema<T, I>,
+  key: Schema<string> = string(),
+): Schema<Readonly<Record<string, T>>, Readonly<Record<string, I>>> {
+  return schema((given, path, fallback) => {
+    const input = given === undefined ? fallback : given;
     if (!isPlainObject(input)) throw new SchemaError(path, "must be an object");
     const out: Record<string, T> = {};
     for (const [k, v] of Object.entries(input)) {
@@ -139,12 +165,16 @@ export function record<T>(value: Schema<T>, key: Schema<string> = string()): Sch
 }
 
 /**
- * Marks an object field as optional (it may be absent or `undefined`).
+ * Marks an object field as optional (it may be absent or `undefined`). An absent field stays absent; a present
+ * one is completed from the fallback like any other.
  *
  * @see https://standardschema.dev/
  */
-export function optional<T>(inner: Schema<T>): Schema<T | undefined> & { readonly optional: true } {
-  return { ...schema((value, path) => (value === undefined ? undefined : inner.parse(value, path)), true), optional: true };
+export function optional<T, I>(inner: Schema<T, I>): Schema<T | undefined, I | undefined> & { readonly optional: true } {
+  return {
+    ...schema<T | undefined, I | undefined>((value, path, fallback) => (value === undefined ? undefined : inner.parse(value, path, fallback)), true),
+    optional: true,
+  };
 }
 
 /**
@@ -152,16 +182,16 @@ export function optional<T>(inner: Schema<T>): Schema<T | undefined> & { readonl
  *
  * @see https://standardschema.dev/
  */
-export function refine<T>(inner: Schema<T>, check: (value: T) => string | undefined): Schema<T> {
-  return schema((value, path) => {
-    const parsed = inner.parse(value, path);
+export function refine<T, I>(inner: Schema<T, I>, check: (value: T) => string | undefined): Schema<T, I> {
+  return schema((value, path, fallback) => {
+    const parsed = inner.parse(value, path, fallback);
     const problem = check(parsed);
     if (problem !== undefined) throw new SchemaError(path, problem);
     return parsed;
   }, inner.optional);
 }
 
-type Shape = Record<string, Schema<unknown>>;
+type Shape = Record<string, Schema<unknown, unknown>>;
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K]["optional"] extends true ? K : never }[keyof S];
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
@@ -177,19 +207,32 @@ export type ObjectOf<S extends Shape> = Simplify<
 >;
 
 /**
- * A strict object: listed fields are validated, any other key is rejected.
+ * The input type of an object shape: optional fields become `?:`.
  *
  * @see https://standardschema.dev/
  */
-export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
-  return schema((value, path) => {
+export type InputOf<S extends Shape> = Simplify<
+  { readonly [K in Exclude<keyof S, OptionalKeys<S>>]: Input<S[K]> } & {
+    readonly [K in OptionalKeys<S>]?: Input<S[K]>;
+  }
+>;
+
+/**
+ * A strict object: listed fields are validated, any other key is rejected. A missing field takes its value
+ * from the fallback's field of the same name; a missing object is built from its fallback alone.
+ *
+ * @see https://standardschema.dev/
+ */
+export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>, InputOf<S>> {
+  return schema((given, path, fallback) => {
+    const value = given === undefined ? fallback : given;
     if (!isPlainObject(value)) throw new SchemaError(path, "must be an object");
     for (const key of Object.keys(value)) {
       if (!Object.hasOwn(shape, key)) throw new SchemaError(join(path, key), "is not a known field");
     }
     const out: Record<string, unknown> = {};
     for (const [key, field] of Object.entries(shape)) {
-      const parsed = field.parse(value[key], join(path, key));
+      const parsed = field.parse(value[key], join(path, key), fieldOf(fallback, key));
       if (parsed !== undefined) out[key] = parsed;
       else if (!field.optional) throw new SchemaError(join(path, key), "is required");
     }
@@ -205,18 +248,59 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
 export function variant<D extends string, V extends Record<string, Shape>>(
   discriminator: D,
   variants: V,
-): Schema<{ [K in keyof V & string]: Simplify<{ readonly [P in D]: K } & ObjectOf<V[K]>> }[keyof V & string]> {
+): Schema<
+  { [K in keyof V & string]: Simplify<{ readonly [P in D]: K } & ObjectOf<V[K]>> }[keyof V & string],
+  { [K in keyof V & string]: Simplify<{ readonly [P in D]: K } & InputOf<V[K]>> }[keyof V & string]
+> {
   const tags = Object.keys(variants);
-  return schema((value, path) => {
+  return schema((given, path, fallback) => {
+    const value = given === undefined ? fallback : given;
     if (!isPlainObject(value)) throw new SchemaError(path, "must be an object");
     const tag = value[discriminator];
     if (typeof tag !== "string" || !Object.hasOwn(variants, tag)) {
       throw new SchemaError(join(path, discriminator), `must be one of ${tags.map((t) => JSON.stringify(t)).join(", ")}`);
     }
     const { [discriminator]: _tag, ...rest } = value;
-    const body = object(variants[tag] as Shape).parse(rest, path) as Record<string, unknown>;
+    const body = object(variants[tag] as Shape).parse(rest, path, fallback) as Record<string, unknown>;
     return { [discriminator]: tag, ...body } as never;
   });
+}
+
+/**
+ * Every field of `T` may be left out, to any depth; arrays and dictionaries count as one value.
+ *
+ * @see https://standardschema.dev/
+ */
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { readonly [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/**
+ * `T` where every field that `D` gives a default for may be left out, to any depth.
+ *
+ * @see https://standardschema.dev/
+ */
+export type WithDefaults<T, D> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? Simplify<
+        { readonly [K in keyof T as K extends keyof D ? never : K]: T[K] } & {
+          readonly [K in keyof T as K extends keyof D ? K : never]?: K extends keyof D ? WithDefaults<T[K], D[K]> : never;
+        }
+      >
+    : T;
+
+/**
+ * A schema whose input may leave out whatever `defaults` gives: parsing fills it in (an optional object that is
+ * absent stays absent; one that is present is completed from its defaults). Arrays and dictionaries are
+ * replaced whole, never merged.
+ *
+ * @see https://standardschema.dev/
+ */
+export function withDefaults<T, I, const D extends DeepPartial<I>>(inner: Schema<T, I>, defaults: D): Schema<T, WithDefaults<I, D>> {
+  return schema((value, path) => inner.parse(value, path, defaults), inner.optional);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
