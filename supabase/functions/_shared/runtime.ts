@@ -1,7 +1,7 @@
 // Deno-side wiring shared by the functions: the platform environment, logger, authenticator and database
 // client, created once per process. Everything else comes from packages/shared, which is runtime-agnostic.
 import { createAuthenticator } from "../../../packages/shared/src/http/authenticate.ts";
-import { createLogger, type Logger } from "../../../packages/shared/src/http/logger.ts";
+import { createLogger, type Logger } from "../../../packages/shared/src/log/logger.ts";
 import { createSql, type Sql } from "../../../packages/shared/src/db/create-sql.ts";
 import { keyRingFromEnv, type KeyRing } from "../../../packages/shared/src/crypto/key-ring.ts";
 

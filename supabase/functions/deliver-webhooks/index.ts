@@ -9,7 +9,7 @@ import { ApiError } from "../../../packages/shared/src/http/api-error.ts";
 import { deliverOptionsFromEnv, deliverWebhooks, deliverWebhooksFor } from "../../../packages/shared/src/alerts/deliver-webhooks.ts";
 import { ensureEnvironmentEndpoint } from "../../../packages/shared/src/alerts/environment-endpoint.ts";
 import { WebhookInputError } from "../../../packages/shared/src/alerts/webhook-endpoint-input.ts";
-import { prefersRespondAsync } from "../../../packages/shared/src/engine/run-request.ts";
+import { prefersRespondAsync } from "../../../packages/shared/src/routes/run-request.ts";
 import { createRuntime } from "../_shared/runtime.ts";
 
 const rt = createRuntime("deliver-webhooks");

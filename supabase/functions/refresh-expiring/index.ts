@@ -7,7 +7,7 @@
 // for the summary (200), as before.
 import { json, withHandler } from "../../../packages/shared/src/http/with-handler.ts";
 import { runOptionsFromEnv, runRefreshExpiring } from "../../../packages/shared/src/engine/refresh-expiring.ts";
-import { parsePartitionRequest, prefersRespondAsync } from "../../../packages/shared/src/engine/run-request.ts";
+import { parsePartitionRequest, prefersRespondAsync } from "../../../packages/shared/src/routes/run-request.ts";
 import { leaseSecondsFromEnv } from "../../../packages/shared/src/engine/engine-deps.ts";
 import { createRuntime } from "../_shared/runtime.ts";
 

@@ -3,7 +3,7 @@
 import { requireAdmin } from "../../../packages/shared/src/admin/admin-principal.ts";
 import { ApiError } from "../../../packages/shared/src/http/api-error.ts";
 import { json, withHandler } from "../../../packages/shared/src/http/with-handler.ts";
-import { toPrometheus, tokenHealth } from "../../../packages/shared/src/engine/token-health.ts";
+import { toPrometheus, tokenHealth } from "../../../packages/shared/src/ops/token-health.ts";
 import { createRuntime } from "../_shared/runtime.ts";
 
 const rt = createRuntime("token-health");

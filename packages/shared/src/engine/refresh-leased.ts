@@ -9,7 +9,7 @@ import {
   applyParked, logEvent, parkRefreshed, readConnection, readParked, recordFailure, releaseLease, saveRefreshed, type ConnectionRow,
 } from "./connection-store.ts";
 import { endpointParamsOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
-import { keepAliveAt, keepAliveDaysFromEnv } from "./keepalive.ts";
+import { keepAliveAt, keepAliveDaysFromEnv } from "../oauth/keepalive.ts";
 import { DEFAULT_SAVE_POLICY, persistRefreshed, type SavePolicy } from "./persist-refreshed.ts";
 import { MISCONFIGURED_PAUSE_MS, TRANSITIONS } from "./transitions.ts";
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decryptSecret } from "../crypto/decrypt-secret.ts";
 import { encryptSecret } from "../crypto/encrypt-secret.ts";
 import { parseKeyRing } from "../crypto/key-ring.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger } from "../log/logger.ts";
 import { withHandler } from "./with-handler.ts";
 
 describe("a key id missing from the ring, at the handler's edge", () => {

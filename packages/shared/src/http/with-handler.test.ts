@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "./api-error.ts";
 import type { Authenticate } from "./authenticate.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger } from "../log/logger.ts";
 import { json, withHandler } from "./with-handler.ts";
 
 const lines: string[] = [];

@@ -2,7 +2,7 @@ import { CryptoError } from "../crypto/crypto-error.ts";
 import { ApiError, errorBody, INTERNAL_ERROR_MESSAGE, keyUnavailable } from "./api-error.ts";
 import type { Authenticate, AuthMode, Principal } from "./authenticate.ts";
 import { withCors } from "./cors.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../log/logger.ts";
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./read-json-body.ts";
 
 export interface HandlerOptions {
