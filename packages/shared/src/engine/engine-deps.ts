@@ -12,7 +12,8 @@ export interface EngineDeps {
   env: Readonly<Record<string, string | undefined>>;
   logger: Logger;
   fetch?: FetchLike;
-  now?: () => Date;
+  /** The clock, in ms since the epoch (default `Date.now`); tests of the engine's timing inject their own. */
+  now?: () => number;
   /** Lease length in seconds (default {@link LEASE_SECONDS}). */
   leaseSeconds?: number;
 }
@@ -38,4 +39,6 @@ export function leaseSecondsFromEnv(env: Readonly<Record<string, string | undefi
 
 export const leaseOf = (deps: Pick<EngineDeps, "leaseSeconds">): number => deps.leaseSeconds ?? LEASE_SECONDS;
 
-export const nowOf = (deps: Pick<EngineDeps, "now">): Date => (deps.now ? deps.now() : new Date());
+export const clockOf = (deps: Pick<EngineDeps, "now">): (() => number) => deps.now ?? Date.now;
+
+export const nowOf = (deps: Pick<EngineDeps, "now">): Date => new Date(clockOf(deps)());

@@ -3,7 +3,7 @@ import { CryptoError } from "../crypto/crypto-error.ts";
 import { isProviderId } from "../providers/provider-ids.ts";
 import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import { acquireLease, findUserConnection, readConnection, releaseLease, type ConnectionRow } from "./connection-store.ts";
-import { leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
+import { clockOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
 import { reconcileParked, refreshLeased, type RefreshOutcome } from "./refresh-leased.ts";
 import { EngineError } from "./engine-error.ts";
 import { SingleFlight } from "./single-flight.ts";
@@ -136,7 +136,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
    * instance holding it and read what it saved. Bounded by WAIT_FOR_REFRESH_MS.
    */
   async function refreshOrWait(row: ConnectionRow, owner: string): Promise<Fresh> {
-    const deadline = Date.now() + WAIT_FOR_REFRESH_MS;
+    const deadline = clockOf(deps)() + WAIT_FOR_REFRESH_MS;
     let pause = 25;
     let current = row;
     let supersededOnce = false;
@@ -176,7 +176,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
           return { kind: "token", row: latest, accessToken: await decryptAccess(latest) };
         }
       }
-      if (Date.now() > deadline) throw unavailable(5_000, "another instance is still refreshing this token");
+      if (clockOf(deps)() > deadline) throw unavailable(5_000, "another instance is still refreshing this token");
       await sleep(pause + Math.random() * pause);
       pause = Math.min(pause * 2, 200);
     }

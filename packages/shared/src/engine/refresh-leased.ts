@@ -8,7 +8,7 @@ import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import {
   applyParked, logEvent, parkRefreshed, readConnection, readParked, recordFailure, releaseLease, saveRefreshed, type ConnectionRow,
 } from "./connection-store.ts";
-import { endpointParamsOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
+import { clockOf, endpointParamsOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
 import { keepAliveAt, keepAliveDaysFromEnv } from "../oauth/keepalive.ts";
 import { DEFAULT_SAVE_POLICY, persistRefreshed, type SavePolicy } from "./persist-refreshed.ts";
 import { MISCONFIGURED_PAUSE_MS, TRANSITIONS } from "./transitions.ts";
@@ -64,7 +64,7 @@ export async function refreshLeased(
   policy: SavePolicy = DEFAULT_SAVE_POLICY,
 ): Promise<RefreshOutcome> {
   let leaseHeld = true;
-  const started = Date.now();
+  const started = clockOf(deps)();
   const leaseEndsAt = policy.clock() + leaseOf(deps) * 1000 - LEASE_MARGIN_MS;
   try {
     const resolved = resolveIfConfigured(row.provider, deps.env);
@@ -132,7 +132,7 @@ export async function refreshLeased(
     const unsavedMs = Math.round((policy.clock() - received) * 10) / 10;
     if (result.persisted === "saved") leaseHeld = false;
 
-    const durationMs = Date.now() - started;
+    const durationMs = clockOf(deps)() - started;
     if (result.persisted === "superseded") {
       // Our lease was taken over, or the row was rewritten (disconnect, reconnect) while we refreshed.
       deps.logger.error("refresh_not_saved", { provider: row.provider, code: "superseded", rotated: set.refreshTokenRotated });
@@ -238,7 +238,7 @@ async function recordProviderFailure(
   started: number,
   released: () => void,
 ): Promise<RefreshOutcome> {
-  const durationMs = Date.now() - started;
+  const durationMs = clockOf(deps)() - started;
   const now = nowOf(deps);
   if (err.code === "reauth_required") {
     const current = await readConnection(deps.sql, row.id);
