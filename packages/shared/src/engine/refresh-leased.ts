@@ -101,6 +101,7 @@ export async function refreshLeased(
       set = await refreshTokens(provider, refreshToken, {
         endpointParams: endpointParamsOf(row.metadata),
         scopes: row.scopes,
+        now: nowOf(deps),
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
       });
     } catch (err) {
