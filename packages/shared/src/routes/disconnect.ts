@@ -1,12 +1,11 @@
-import { connectConfig, type ConnectDeps } from "../connect/connect-deps.ts";
 import { disconnectConnection } from "../connect/disconnect-connection.ts";
 import { json, route, type Routes } from "../http/with-handler.ts";
+import { connectDepsOf } from "./connect-deps-of.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** POST /functions/v1/disconnect { provider, account? } → { disconnected: true } (README.md). */
 export function disconnectRoutes(rt: Runtime): Routes {
-  const config = connectConfig(rt.env);
-  const deps = (): ConnectDeps => ({ env: rt.env, sql: rt.sql(), keyRing: rt.keyRing, logger: rt.logger, config });
+  const deps = connectDepsOf(rt, { warn: false });
   return {
     POST: route({
       auth: "user",

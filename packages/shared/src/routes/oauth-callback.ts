@@ -1,9 +1,9 @@
 import { completeAuthorization } from "../connect/complete-authorization.ts";
-import { connectConfig, type ConnectDeps } from "../connect/connect-deps.ts";
 import { sweepExpiredGrants } from "../connect/sweep-parked-grants.ts";
 import { ApiError } from "../http/api-error.ts";
 import { rejectUnknownFields } from "../http/fields.ts";
 import { json, route, type Routes } from "../http/with-handler.ts";
+import { connectDepsOf } from "./connect-deps-of.ts";
 import type { Runtime } from "./runtime.ts";
 
 /**
@@ -15,8 +15,7 @@ import type { Runtime } from "./runtime.ts";
  * so the job reaches it with either kind of service key.
  */
 export function oauthCallbackRoutes(rt: Runtime): Routes {
-  const config = connectConfig(rt.env, rt.logger);
-  const deps = (): ConnectDeps => ({ env: rt.env, sql: rt.sql(), keyRing: rt.keyRing, logger: rt.logger, config });
+  const deps = connectDepsOf(rt, { warn: true });
   return {
     GET: route({ auth: "none", handle: (req) => completeAuthorization(deps(), req) }),
     POST: route({

@@ -1,6 +1,6 @@
 import { claimConnection } from "../connect/claim-connection.ts";
-import { connectConfig, type ConnectDeps } from "../connect/connect-deps.ts";
 import { json, route, type Routes } from "../http/with-handler.ts";
+import { connectDepsOf } from "./connect-deps-of.ts";
 import type { Runtime } from "./runtime.ts";
 
 /**
@@ -8,8 +8,7 @@ import type { Runtime } from "./runtime.ts";
  * the second phase of connecting. Only the user who started the flow gets the connection (claim-connection.ts).
  */
 export function oauthCompleteRoutes(rt: Runtime): Routes {
-  const config = connectConfig(rt.env);
-  const deps = (): ConnectDeps => ({ env: rt.env, sql: rt.sql(), keyRing: rt.keyRing, logger: rt.logger, config });
+  const deps = connectDepsOf(rt, { warn: false });
   return {
     POST: route({
       auth: "user",
