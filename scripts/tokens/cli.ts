@@ -11,7 +11,7 @@ import { CryptoError } from "../../packages/shared/src/crypto/crypto-error.ts";
 import type { EngineDeps } from "../../packages/shared/src/engine/engine-deps.ts";
 import { leaseSecondsFromEnv } from "../../packages/shared/src/engine/engine-deps.ts";
 import { ApiError } from "../../packages/shared/src/http/api-error.ts";
-import { createLogger } from "../../packages/shared/src/http/logger.ts";
+import { createLogger } from "../../packages/shared/src/log/logger.ts";
 import { handleAlertsAdmin } from "../../packages/shared/src/alerts/admin-routes.ts";
 import { importConnections } from "../../packages/shared/src/ops/import-connections.ts";
 import { parseImportFile } from "../../packages/shared/src/ops/import-records.ts";

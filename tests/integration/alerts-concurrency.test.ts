@@ -1,7 +1,7 @@
 /** The delivery core, run directly against the stack's database: attempts in flight stay within the bound. */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { deliverWebhooks, DEFAULT_DELIVER_OPTIONS } from "../../packages/shared/src/alerts/deliver-webhooks.ts";
-import { createLogger } from "../../packages/shared/src/http/logger.ts";
+import { createLogger } from "../../packages/shared/src/log/logger.ts";
 import { db } from "../helpers/stack.ts";
 import { functionKeyRing } from "../helpers/connections.ts";
 import { addEndpoint, resetAlerts, startReceiver, setDeliveryScheduleActive } from "./alerts-support.ts";

@@ -4,7 +4,7 @@
  * partitions that never share a row. Real runs against the stack and the strictly rotating emulator.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createLogger } from "../../packages/shared/src/http/logger.ts";
+import { createLogger } from "../../packages/shared/src/log/logger.ts";
 import { DEFAULT_RUN_OPTIONS, runRefreshExpiring, type RunSummary } from "../../packages/shared/src/engine/refresh-expiring.ts";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
 import { functionKeyRing, seedConnection, setScheduleActive } from "../helpers/connections.ts";

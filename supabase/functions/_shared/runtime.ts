@@ -1,29 +1,25 @@
-// Deno-side wiring shared by the functions: the platform environment, logger, authenticator and database
-// client, created once per process. Everything else comes from packages/shared, which is runtime-agnostic.
-import { createAuthenticator } from "../../../packages/shared/src/http/authenticate.ts";
-import { createLogger, type Logger } from "../../../packages/shared/src/http/logger.ts";
-import { createSql, type Sql } from "../../../packages/shared/src/db/create-sql.ts";
-import { keyRingFromEnv, type KeyRing } from "../../../packages/shared/src/crypto/key-ring.ts";
+// Deno-side wiring shared by the functions: the platform environment and what the host runtime offers beyond
+// Web APIs. Everything else comes from packages/shared, which is runtime-agnostic.
+import { createRuntime as createSharedRuntime, type HostHooks, type Runtime } from "@shared/routes/runtime.ts";
 
-export const env: Record<string, string> = Deno.env.toObject();
+// Supabase's edge runtime ends a worker's work with its response unless told otherwise (EdgeRuntime.waitUntil);
+// plain Deno (the local stack) keeps running anyway.
+const edgeRuntime = (globalThis as { EdgeRuntime?: { waitUntil?: (work: Promise<unknown>) => void } }).EdgeRuntime;
+const waitUntil = typeof edgeRuntime?.waitUntil === "function" ? (work: Promise<unknown>) => edgeRuntime.waitUntil!(work) : undefined;
 
-export interface Runtime {
-  env: Record<string, string>;
-  logger: Logger;
-  authenticate: ReturnType<typeof createAuthenticator>;
-  sql: () => Sql;
-  /** The token key ring (TOKEN_ENCRYPTION_KEYS), parsed once. */
-  keyRing: () => Promise<KeyRing>;
-}
+type CpuUsage = () => { user: number; system: number };
+// CPU time (user + system, in µs) of this whole process: Deno.cpuUsage() where it exists, else the Node
+// compatibility layer's process.cpuUsage(). Neither can tell one request's CPU from another's.
+const cpuUsage: CpuUsage | undefined =
+  (Deno as unknown as { cpuUsage?: CpuUsage }).cpuUsage?.bind(Deno) ??
+  (globalThis as unknown as { process?: { cpuUsage?: CpuUsage } }).process?.cpuUsage;
+const cpuClock = cpuUsage && (() => {
+  const u = cpuUsage();
+  return (u.user + u.system) / 1000;
+});
+
+const host: HostHooks = { ...(waitUntil ? { waitUntil } : {}), ...(cpuClock ? { cpuClock } : {}) };
 
 export function createRuntime(fn: string): Runtime {
-  let sql: Sql | null = null;
-  let ring: Promise<KeyRing> | null = null;
-  return {
-    env,
-    logger: createLogger(fn),
-    authenticate: createAuthenticator(env),
-    sql: () => (sql ??= createSql(env, `provider-tokens/${fn}`)),
-    keyRing: () => (ring ??= keyRingFromEnv(env)),
-  };
+  return createSharedRuntime(fn, Deno.env.toObject(), host);
 }

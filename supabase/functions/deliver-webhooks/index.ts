@@ -1,42 +1,7 @@
-// POST /functions/v1/deliver-webhooks: one delivery run of the alert outbox (pg_cron calls it every minute
-// through pg_net while something is due). Service role key only; the body is {}.
-//
-// Every run first makes sure the endpoint of WEBHOOK_URL + WEBHOOK_SECRET exists (idempotent). With
-// `Prefer: respond-async` (what the schedule sends) it answers 202 at once and delivers inside
-// EdgeRuntime.waitUntil; without it the caller waits for the summary.
-import { json, withHandler } from "../../../packages/shared/src/http/with-handler.ts";
-import { ApiError } from "../../../packages/shared/src/http/api-error.ts";
-import { deliverOptionsFromEnv, deliverWebhooks, deliverWebhooksFor } from "../../../packages/shared/src/alerts/deliver-webhooks.ts";
-import { ensureEnvironmentEndpoint } from "../../../packages/shared/src/alerts/environment-endpoint.ts";
-import { WebhookInputError } from "../../../packages/shared/src/alerts/webhook-endpoint-input.ts";
-import { prefersRespondAsync } from "../../../packages/shared/src/engine/run-request.ts";
+// POST /functions/v1/deliver-webhooks: one delivery run of the alert outbox. Service role key only.
+import { withHandler } from "@shared/http/with-handler.ts";
+import { deliverWebhooksRoutes } from "@shared/routes/deliver-webhooks.ts";
 import { createRuntime } from "../_shared/runtime.ts";
 
 const rt = createRuntime("deliver-webhooks");
-const options = deliverOptionsFromEnv(rt.env);
-const edgeRuntime = (globalThis as unknown as { EdgeRuntime?: { waitUntil?: (p: Promise<unknown>) => void } }).EdgeRuntime;
-
-Deno.serve(withHandler(rt, { methods: ["POST"], auth: "service", maxBodyBytes: 1024 }, async (req, { body }) => {
-  if (Object.keys(body).length > 0) throw new ApiError("invalid_request", "the body must be an empty JSON object");
-  const sql = rt.sql();
-  const ring = await rt.keyRing();
-  try {
-    await ensureEnvironmentEndpoint(sql, ring, rt.env);
-  } catch (err) {
-    // A misconfigured WEBHOOK_URL must not stop the table's endpoints from getting their events.
-    if (err instanceof WebhookInputError) rt.logger.error("webhook_env_invalid", { field: err.field, message: err.message });
-    else throw err;
-  }
-  const respondAsync = prefersRespondAsync(req.headers.get("prefer"));
-  // The schedule's call (respond-async) keeps delivering for 50 s, retries falling due included; a direct
-  // call delivers what is due now and answers with the summary.
-  const deps = { sql, ring, logger: rt.logger };
-  const run = respondAsync ? deliverWebhooksFor(deps, options, 50_000) : deliverWebhooks(deps, options);
-  const settled = run.then(
-    (summary) => summary.claimed > 0 && rt.logger.info("webhooks_delivered", { ...summary }),
-    (err) => rt.logger.error("webhooks_failed", { error: (err as Error)?.name }),
-  );
-  edgeRuntime?.waitUntil?.(settled);
-  if (respondAsync) return json({ accepted: true }, 202, { "preference-applied": "respond-async" });
-  return json(await run);
-}));
+Deno.serve(withHandler(rt, deliverWebhooksRoutes(rt)));

@@ -9,16 +9,14 @@ export const ADMIN_CLAIM = "provider_tokens_admin";
  * `app_metadata.provider_tokens_admin` is `true`. `app_metadata` is written only by the service role (never by
  * the user through supabase-js' `updateUser`, which writes `user_metadata`), so a user cannot grant it.
  */
-export function isAdmin(principal: Principal | null): boolean {
-  if (principal?.kind === "service") return true;
-  if (principal?.kind !== "user") return false;
+export function isAdmin(principal: Principal): boolean {
+  if (principal.kind === "service") return true;
   const meta = principal.claims["app_metadata"];
   return typeof meta === "object" && meta !== null && (meta as Record<string, unknown>)[ADMIN_CLAIM] === true;
 }
 
 /** Throws `403 forbidden` unless {@link isAdmin}. */
-export function requireAdmin(principal: Principal | null): void {
-  if (principal === null) throw new ApiError("unauthorized", "credentials are required");
+export function requireAdmin(principal: Principal): void {
   if (!isAdmin(principal)) {
     throw new ApiError("forbidden", `an admin is required: the service role key or a user with app_metadata.${ADMIN_CLAIM} = true`);
   }

@@ -1,6 +1,6 @@
 import type { KeyRing } from "../crypto/key-ring.ts";
 import type { Sql } from "../db/create-sql.ts";
-import type { Logger } from "../http/logger.ts";
+import type { Logger } from "../log/logger.ts";
 import { DEFAULT_RETRY_SCHEDULE_MS, nextRetryAt, parseRetrySchedule } from "./retry-schedule.ts";
 import { signWebhook } from "./sign-webhook.ts";
 import { slackBody, type WebhookPayload } from "./slack-body.ts";

@@ -1,8 +1,8 @@
 import type { Sql } from "../db/create-sql.ts";
-import { keepAliveDaysFromEnv } from "../engine/keepalive.ts";
+import { keepAliveDaysFromEnv } from "../oauth/keepalive.ts";
 import { ApiError } from "../http/api-error.ts";
 import { rejectUnknownFields } from "../http/fields.ts";
-import { userRef } from "../http/logger.ts";
+import { userRef } from "../log/logger.ts";
 import { isProviderId, type ProviderId } from "../providers/provider-ids.ts";
 import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import type { ConnectDeps } from "./connect-deps.ts";

@@ -1,6 +1,6 @@
 import type { Sql } from "../db/create-sql.ts";
 import { decryptForRow } from "../db/connection-tokens.ts";
-import { userRef } from "../http/logger.ts";
+import { userRef } from "../log/logger.ts";
 import { parseAuthorizationCallback, type AuthorizationCallback } from "../oauth/authorization-callback.ts";
 import { CallbackError } from "../oauth/callback-error.ts";
 import { ProviderError } from "../oauth/provider-error.ts";

@@ -1,6 +1,6 @@
 import type { KeyRing } from "../crypto/key-ring.ts";
 import type { Sql } from "../db/create-sql.ts";
-import type { Logger } from "../http/logger.ts";
+import type { Logger } from "../log/logger.ts";
 import type { FetchLike } from "../oauth/send-provider-request.ts";
 import type { ProviderEnv } from "../providers/resolve-provider.ts";
 import { parseErrorPageUrl } from "./callback-response.ts";

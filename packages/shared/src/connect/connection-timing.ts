@@ -1,4 +1,4 @@
-import { keepAliveAt } from "../engine/keepalive.ts";
+import { keepAliveAt } from "../oauth/keepalive.ts";
 import type { TokenSet } from "../oauth/token-set.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
 

@@ -2,7 +2,7 @@ import type { Sql } from "../db/create-sql.ts";
 import { decryptConnectionToken } from "../db/connection-tokens.ts";
 import { ApiError } from "../http/api-error.ts";
 import { optionalString, rejectUnknownFields, requiredString } from "../http/fields.ts";
-import { userRef } from "../http/logger.ts";
+import { userRef } from "../log/logger.ts";
 import { ProviderError } from "../oauth/provider-error.ts";
 import { revokeTokens } from "../oauth/token-client.ts";
 import { PROVIDER_CATALOG } from "../providers/catalog.ts";

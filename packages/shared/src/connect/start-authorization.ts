@@ -1,6 +1,6 @@
 import { encryptForRow } from "../db/connection-tokens.ts";
 import { ApiError } from "../http/api-error.ts";
-import { userRef } from "../http/logger.ts";
+import { userRef } from "../log/logger.ts";
 import { createAuthorizationRequest } from "../oauth/authorization-url.ts";
 import { normalizeShopDomain, type EndpointParams } from "../providers/endpoint-template.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";

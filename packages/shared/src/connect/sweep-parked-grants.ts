@@ -1,4 +1,4 @@
-import { userRef } from "../http/logger.ts";
+import { userRef } from "../log/logger.ts";
 import { isProviderId } from "../providers/provider-ids.ts";
 import type { ConnectDeps } from "./connect-deps.ts";
 import { revokeParkedGrant, type ParkedGrantRow } from "./revoke-parked-grant.ts";

@@ -1,6 +1,6 @@
 import type { KeyRing } from "../crypto/key-ring.ts";
 import type { Sql } from "../db/create-sql.ts";
-import type { Logger } from "../http/logger.ts";
+import type { Logger } from "../log/logger.ts";
 import type { FetchLike } from "../oauth/send-provider-request.ts";
 
 /** What the engine needs from its host (a Deno function, a test, the benchmark). */
@@ -11,7 +11,8 @@ export interface EngineDeps {
   env: Readonly<Record<string, string | undefined>>;
   logger: Logger;
   fetch?: FetchLike;
-  now?: () => Date;
+  /** The clock, in ms since the epoch (default `Date.now`); tests of the engine's timing inject their own. */
+  now?: () => number;
   /** Lease length in seconds (default {@link LEASE_SECONDS}). */
   leaseSeconds?: number;
 }
@@ -27,4 +28,6 @@ export function leaseSecondsFromEnv(env: Readonly<Record<string, string | undefi
 
 export const leaseOf = (deps: Pick<EngineDeps, "leaseSeconds">): number => deps.leaseSeconds ?? LEASE_SECONDS;
 
-export const nowOf = (deps: Pick<EngineDeps, "now">): Date => (deps.now ? deps.now() : new Date());
+export const clockOf = (deps: Pick<EngineDeps, "now">): (() => number) => deps.now ?? Date.now;
+
+export const nowOf = (deps: Pick<EngineDeps, "now">): Date => new Date(clockOf(deps)());

@@ -1,10 +1,11 @@
 import { decryptConnectionToken } from "../db/connection-tokens.ts";
-import { ApiError, keyUnavailable } from "../http/api-error.ts";
+import { CryptoError } from "../crypto/crypto-error.ts";
 import { isProviderId } from "../providers/provider-ids.ts";
 import { resolveIfConfigured } from "../providers/resolve-provider.ts";
 import { acquireLease, findUserConnection, readConnection, releaseLease, type ConnectionRow } from "./connection-store.ts";
-import { leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
+import { clockOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
 import { reconcileParked, refreshLeased, type RefreshOutcome } from "./refresh-leased.ts";
+import { EngineError } from "./engine-error.ts";
 import { SingleFlight } from "./single-flight.ts";
 
 /** get-token refreshes a token this close to expiry, so callers never receive one about to lapse. */
@@ -87,11 +88,8 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
     };
   }
 
-  const needsReauth = () => new ApiError("needs_reauth", "the user must reconnect this account", { reconnect: true });
-  const unavailable = (retryAfterMs: number, why: string) => {
-    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-    return new ApiError("provider_unavailable", why, { retry_after: seconds }, { "retry-after": String(seconds) });
-  };
+  const needsReauth = () => new EngineError("needs_reauth", "the user must reconnect this account");
+  const unavailable = (retryAfterMs: number, why: string) => new EngineError("provider_unavailable", why, retryAfterMs);
 
   function usable(row: ConnectionRow, now: Date, marginMs: number): boolean {
     return row.access_token !== null && (row.token_expires_at === null || row.token_expires_at.getTime() - now.getTime() > marginMs);
@@ -101,7 +99,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
     return decryptConnectionToken(deps.ring, row.id, "access_token", row.access_token!);
   }
 
-  function failureToError(outcome: Extract<RefreshOutcome, { kind: "failed" }>): ApiError {
+  function failureToError(outcome: Extract<RefreshOutcome, { kind: "failed" }>): EngineError {
     switch (outcome.code) {
       case "reauth_required":
         return needsReauth();
@@ -124,7 +122,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
   }
 
   /** The answer for a row waiting out a failure: 503 until its next attempt, and no provider call. */
-  function backingOff(row: ConnectionRow, now: Date): ApiError {
+  function backingOff(row: ConnectionRow, now: Date): EngineError {
     const why = row.last_sync_status === "rate_limited"
       ? "the provider is rate limiting token refreshes"
       : row.last_sync_status === "client_misconfigured" || row.last_sync_status === "not_configured"
@@ -138,7 +136,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
    * instance holding it and read what it saved. Bounded by WAIT_FOR_REFRESH_MS.
    */
   async function refreshOrWait(row: ConnectionRow, owner: string): Promise<Fresh> {
-    const deadline = Date.now() + WAIT_FOR_REFRESH_MS;
+    const deadline = clockOf(deps)() + WAIT_FOR_REFRESH_MS;
     let pause = 25;
     let current = row;
     let supersededOnce = false;
@@ -148,7 +146,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
         const now = nowOf(deps);
         if (leased.status === "needs_reauth" || leased.status === "disconnected") {
           await releaseLease(deps.sql, leased.id, owner);
-          if (leased.status === "disconnected") throw new ApiError("not_connected", "no such connection");
+          if (leased.status === "disconnected") throw new EngineError("not_connected", "no such connection");
           throw needsReauth();
         }
         if (leased.consecutive_failures > row.consecutive_failures) {
@@ -170,7 +168,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
         supersededOnce = true;
       } else {
         const latest = await readConnection(deps.sql, current.id);
-        if (!latest || latest.status === "disconnected") throw new ApiError("not_connected", "no such connection");
+        if (!latest || latest.status === "disconnected") throw new EngineError("not_connected", "no such connection");
         if (latest.status === "needs_reauth") throw needsReauth();
         if (latest.consecutive_failures > row.consecutive_failures && inBackoff(latest, nowOf(deps))) throw backingOff(latest, nowOf(deps));
         current = latest;
@@ -178,7 +176,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
           return { kind: "token", row: latest, accessToken: await decryptAccess(latest) };
         }
       }
-      if (Date.now() > deadline) throw unavailable(5_000, "another instance is still refreshing this token");
+      if (clockOf(deps)() > deadline) throw unavailable(5_000, "another instance is still refreshing this token");
       await sleep(pause + Math.random() * pause);
       pause = Math.min(pause * 2, 200);
     }
@@ -214,15 +212,15 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
 
   return async function getToken(req: GetTokenRequest): Promise<TokenResponse> {
     const by = req.by ?? "user";
-    if (!isProviderId(req.provider)) throw new ApiError("unknown_provider", `unknown provider "${req.provider.slice(0, 64)}"`);
+    if (!isProviderId(req.provider)) throw new EngineError("unknown_provider", `unknown provider "${req.provider.slice(0, 64)}"`);
     if (!isConfigured(req.provider)) {
-      throw new ApiError("provider_not_configured", `provider "${req.provider}" has no client credentials configured`);
+      throw new EngineError("provider_not_configured", `provider "${req.provider}" has no client credentials configured`);
     }
     const found = await findUserConnection(deps.sql, req.userId, req.provider, req.account);
     if (found === "ambiguous") {
-      throw new ApiError("invalid_request", `"account" is required: this user has several ${req.provider} accounts`);
+      throw new EngineError("invalid_request", `"account" is required: this user has several ${req.provider} accounts`);
     }
-    if (!found) throw new ApiError("not_connected", "no such connection");
+    if (!found) throw new EngineError("not_connected", "no such connection");
     try {
       const token = await serve(found);
       options.onAccess?.({ connectionId: found.id, by, outcome: "served" });
@@ -253,10 +251,12 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
   }
 
   async function serve(found: ConnectionRow): Promise<TokenResponse> {
-    if (found.status === "disconnected" || found.access_token === null) throw new ApiError("not_connected", "no such connection");
+    if (found.status === "disconnected" || found.access_token === null) throw new EngineError("not_connected", "no such connection");
     if (found.status === "needs_reauth" || found.status === "error") throw needsReauth();
     // Neither token of a row whose key left the ring can be read: say which key, rather than a provider outage.
-    if (found.encryption_key_id && !deps.ring.has(found.encryption_key_id)) throw keyUnavailable(found.encryption_key_id);
+    if (found.encryption_key_id && !deps.ring.has(found.encryption_key_id)) {
+      throw new CryptoError("key_unavailable", "the stored token's key id is not in the key ring", found.encryption_key_id);
+    }
 
     const now = nowOf(deps);
     if (found.has_pending === true) {
@@ -264,7 +264,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
       const reconciled = await reconcileFirst(found);
       if (reconciled) return reconciled;
       const latest = await readConnection(deps.sql, found.id);
-      if (!latest) throw new ApiError("not_connected", "no such connection");
+      if (!latest) throw new EngineError("not_connected", "no such connection");
       return serve({ ...latest, has_pending: false });
     }
     if (usable(found, now, REFRESH_WINDOW_MS)) {

@@ -9,7 +9,7 @@ import { connectionEndpointParams } from "../providers/provider-hooks.ts";
 import {
   acquireLease, deferConnection, logEvent, recordFailure, recordValidated, releaseLease, type ConnectionRow,
 } from "./connection-store.ts";
-import { leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
+import { clockOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
 import { ProviderGate } from "./provider-gate.ts";
 import { refreshLeased, type RefreshOutcome } from "./refresh-leased.ts";
 import { recordRunFinished, recordRunStarted, type RunTrigger, type StopReason } from "./refresh-runs.ts";
@@ -132,7 +132,8 @@ export async function runRefreshExpiring(
   options: RunOptions = DEFAULT_RUN_OPTIONS,
   request: RunRequest = SINGLE_PARTITION,
 ): Promise<RunSummary> {
-  const started = Date.now();
+  const now = clockOf(deps);
+  const started = now();
   const deadline = started + options.budgetMs;
   const owner = request.runId ?? crypto.randomUUID();
   const { partition, partitions } = request;
@@ -149,12 +150,12 @@ export async function runRefreshExpiring(
   request.onStarted?.();
   const broken = new Set<string>();
   const paused = new Set<string>();
-  const gate = schedulerGate(options);
+  const gate = schedulerGate(options, now);
   // Leave room for the calls in flight to finish (provider timeout 10 s) before the budget ends.
   const claimUntil = deadline - 12_000;
 
   // Rows in progress (or queued) still cost CPU after a check, so the budget counts them (run-budget.ts).
-  const budget = new RunBudget({ claimUntil, cpuBudgetMs: options.cpuBudgetMs, cpuClock: request.cpuClock, initialCpuPerRowMs: INITIAL_CPU_PER_ROW_MS });
+  const budget = new RunBudget({ claimUntil, cpuBudgetMs: options.cpuBudgetMs, cpuClock: request.cpuClock, initialCpuPerRowMs: INITIAL_CPU_PER_ROW_MS, now });
   let rowsActive = 0;
   const budgetReached = (rowsAhead: number) => budget.reached(rowsAhead);
 
@@ -171,7 +172,7 @@ export async function runRefreshExpiring(
       return defer(row, new Date(admission.retryAt));
     }
     try {
-      if (Date.now() > deadline - 11_000) {
+      if (now() > deadline - 11_000) {
         budget.stop("time_budget");
         return await defer(row, nowOf(deps));
       }
@@ -191,7 +192,7 @@ export async function runRefreshExpiring(
         summary.skipped += 1;
         return;
       }
-      const effect = recordOutcome(gate, row.provider, await refreshLeased(deps, leased, owner));
+      const effect = recordOutcome(gate, row.provider, await refreshLeased(deps, leased, owner), now);
       summary[effect.counted] += 1;
       if (effect.broken) broken.add(row.provider);
       if (effect.paused) paused.add(row.provider);
@@ -204,35 +205,35 @@ export async function runRefreshExpiring(
     if (budgetReached(rowsActive)) return defer(row, nowOf(deps));
     const resolved = resolveIfConfigured(row.provider, deps.env);
     const interval = (resolved.configured ? resolved.provider.definition.validation?.intervalSeconds : undefined) ?? 86_400;
-    if (!resolved.configured) return defer(row, new Date(Date.now() + MISCONFIGURED_PAUSE_MS));
+    if (!resolved.configured) return defer(row, new Date(now() + MISCONFIGURED_PAUSE_MS));
     const admission = await gate.admit(row.provider);
     if (!admission.admitted) return defer(row, new Date(admission.retryAt));
-    const started = Date.now();
+    const started = now();
     try {
       const accessToken = await decryptConnectionToken(deps.ring, row.id, "access_token", row.access_token!);
       await validateAccessToken(resolved.provider, accessToken, {
         endpointParams: connectionEndpointParams(row), ...(deps.fetch ? { fetch: deps.fetch } : {}),
       });
-      await recordValidated(deps.sql, row.id, owner, new Date(Date.now() + interval * 1000));
-      await logEvent(deps.sql, { connectionId: row.id, action: "validation", outcome: "success", durationMs: Date.now() - started });
+      await recordValidated(deps.sql, row.id, owner, new Date(now() + interval * 1000));
+      await logEvent(deps.sql, { connectionId: row.id, action: "validation", outcome: "success", durationMs: now() - started });
       summary.validated += 1;
       gate.recordSuccess(row.provider);
     } catch (err) {
       if (!isProviderError(err)) {
-        await defer(row, new Date(Date.now() + MISCONFIGURED_PAUSE_MS));
+        await defer(row, new Date(now() + MISCONFIGURED_PAUSE_MS));
         deps.logger.error("validation_error", { provider: row.provider, error: (err as Error)?.name });
         return;
       }
       const reauth = err.code === "reauth_required";
-      const retryAt = reauth ? null : new Date(Date.now() + (err.retryAfterMs ?? 15 * 60_000));
+      const retryAt = reauth ? null : new Date(now() + (err.retryAfterMs ?? 15 * 60_000));
       await recordFailure(deps.sql, row.id, owner, err.code, err.message, retryAt, reauth ? "needs_reauth" : null);
-      await logEvent(deps.sql, { connectionId: row.id, action: "validation", outcome: "failure", httpStatus: err.status ?? null, errorCode: err.code, durationMs: Date.now() - started });
+      await logEvent(deps.sql, { connectionId: row.id, action: "validation", outcome: "failure", httpStatus: err.status ?? null, errorCode: err.code, durationMs: now() - started });
       if (reauth) summary.needs_reauth += 1;
       else summary.failed += 1;
       if (err.code === "transient") gate.recordTransient(row.provider);
       if (err.code === "rate_limited" && err.rateLimitScope !== "connection") {
         paused.add(row.provider);
-        gate.pause(row.provider, Date.now() + (err.retryAfterMs ?? DEFAULT_RATE_LIMIT_DELAY_MS));
+        gate.pause(row.provider, now() + (err.retryAfterMs ?? DEFAULT_RATE_LIMIT_DELAY_MS));
       }
     } finally {
       admission.release();
@@ -282,7 +283,7 @@ export async function runRefreshExpiring(
         } catch (err) {
           summary.failed += 1;
           deps.logger.error("refresh_run_error", { provider: row.provider, error: (err as Error)?.name });
-          await deferConnection(deps.sql, row.id, owner, new Date(Date.now() + 60_000)).catch(() => {});
+          await deferConnection(deps.sql, row.id, owner, new Date(now() + 60_000)).catch(() => {});
         } finally {
           rowsActive -= 1;
           budget.rowDone();
@@ -293,7 +294,7 @@ export async function runRefreshExpiring(
   }
 
   const finish = async (error?: unknown) => {
-    summary.duration_ms = Date.now() - started;
+    summary.duration_ms = now() - started;
     summary.cpu_ms = Math.round(budget.cpuSpent());
     summary.stopped_by = error === undefined ? (budget.stopped ?? "drained") : "error";
     summary.paused_providers = [...paused].sort();
@@ -324,6 +325,7 @@ export async function runRefreshExpiring(
  */
 export function schedulerGate(
   options: Pick<RunOptions, "concurrency" | "perProviderConcurrency" | "breakerThreshold" | "breakerCooldownMs">,
+  now: () => number = Date.now,
 ): ProviderGate {
   return new ProviderGate({
     overall: options.concurrency,
@@ -333,6 +335,7 @@ export function schedulerGate(
     },
     breakerThreshold: options.breakerThreshold,
     breakerCooldownMs: options.breakerCooldownMs,
+    now,
   });
 }
 
@@ -346,7 +349,7 @@ export interface OutcomeEffect {
 }
 
 /** Feeds a refresh's outcome to the gate (success, transient failure, pause) and says how it counts. */
-export function recordOutcome(gate: ProviderGate, provider: string, outcome: RefreshOutcome): OutcomeEffect {
+export function recordOutcome(gate: ProviderGate, provider: string, outcome: RefreshOutcome, now: () => number = Date.now): OutcomeEffect {
   switch (outcome.kind) {
     case "refreshed":
       gate.recordSuccess(provider);
@@ -359,14 +362,14 @@ export function recordOutcome(gate: ProviderGate, provider: string, outcome: Ref
         return { counted: "needs_reauth" };
       }
       if (outcome.code === "client_misconfigured" || outcome.code === "not_configured") {
-        gate.pause(provider, Date.now() + MISCONFIGURED_PAUSE_MS);
+        gate.pause(provider, now() + MISCONFIGURED_PAUSE_MS);
         return { counted: "failed", broken: true };
       }
       if (outcome.code === "rate_limited") {
         // A per-connection limit (Google's "User-rate limit exceeded") delays only this row, which
         // refreshLeased already rescheduled after the wait; a provider-wide one pauses the provider.
         if (outcome.rateLimitScope === "connection") return { counted: "failed" };
-        gate.pause(provider, Date.now() + (outcome.retryAfterMs ?? DEFAULT_RATE_LIMIT_DELAY_MS));
+        gate.pause(provider, now() + (outcome.retryAfterMs ?? DEFAULT_RATE_LIMIT_DELAY_MS));
         return { counted: "failed", paused: true };
       }
       if (outcome.code === "transient") gate.recordTransient(provider);

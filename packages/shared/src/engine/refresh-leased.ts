@@ -9,8 +9,8 @@ import { connectionEndpointParams } from "../providers/provider-hooks.ts";
 import {
   applyParked, logEvent, parkRefreshed, readConnection, readParked, recordFailure, releaseLease, saveRefreshed, type ConnectionRow,
 } from "./connection-store.ts";
-import { leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
-import { keepAliveAt, keepAliveDaysFromEnv } from "./keepalive.ts";
+import { clockOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
+import { keepAliveAt, keepAliveDaysFromEnv } from "../oauth/keepalive.ts";
 import { DEFAULT_SAVE_POLICY, persistRefreshed, type SavePolicy } from "./persist-refreshed.ts";
 import { MISCONFIGURED_PAUSE_MS, TRANSITIONS } from "./transitions.ts";
 
@@ -65,7 +65,7 @@ export async function refreshLeased(
   policy: SavePolicy = DEFAULT_SAVE_POLICY,
 ): Promise<RefreshOutcome> {
   let leaseHeld = true;
-  const started = Date.now();
+  const started = clockOf(deps)();
   const leaseEndsAt = policy.clock() + leaseOf(deps) * 1000 - LEASE_MARGIN_MS;
   try {
     const resolved = resolveIfConfigured(row.provider, deps.env);
@@ -102,6 +102,7 @@ export async function refreshLeased(
       set = await refreshTokens(provider, refreshToken, {
         endpointParams: connectionEndpointParams(row),
         scopes: row.scopes,
+        now: nowOf(deps),
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
       });
     } catch (err) {
@@ -133,7 +134,7 @@ export async function refreshLeased(
     const unsavedMs = Math.round((policy.clock() - received) * 10) / 10;
     if (result.persisted === "saved") leaseHeld = false;
 
-    const durationMs = Date.now() - started;
+    const durationMs = clockOf(deps)() - started;
     if (result.persisted === "superseded") {
       // Our lease was taken over, or the row was rewritten (disconnect, reconnect) while we refreshed.
       deps.logger.error("refresh_not_saved", { provider: row.provider, code: "superseded", rotated: set.refreshTokenRotated });
@@ -239,7 +240,7 @@ async function recordProviderFailure(
   started: number,
   released: () => void,
 ): Promise<RefreshOutcome> {
-  const durationMs = Date.now() - started;
+  const durationMs = clockOf(deps)() - started;
   const now = nowOf(deps);
   if (err.code === "reauth_required") {
     const current = await readConnection(deps.sql, row.id);

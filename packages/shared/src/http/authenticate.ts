@@ -7,11 +7,19 @@ import { equalBytes } from "./constant-time-equal.ts";
 import { isUuid } from "./fields.ts";
 
 /** Who is calling: an end user (from a verified access token) or a server holding a secret key. */
-export type Principal =
-  | { kind: "user"; userId: string; claims: JWTPayload }
-  | { kind: "service" };
+export type Principal = UserPrincipal | ServicePrincipal;
+export interface UserPrincipal { kind: "user"; userId: string; claims: JWTPayload }
+export interface ServicePrincipal { kind: "service" }
 
 export type AuthMode = "user" | "service" | "user_or_service" | "none";
+
+/** Who a request authenticated in `mode` can be: what the authenticator returns for it, or it throws. */
+export type PrincipalFor<M extends AuthMode> = {
+  user: UserPrincipal;
+  service: ServicePrincipal;
+  user_or_service: Principal;
+  none: null;
+}[M];
 
 /** The environment the authenticator reads, as the platform provides it to Edge Functions. */
 export interface AuthEnv {
@@ -153,7 +161,13 @@ export function createAuthenticator(env: AuthEnv) {
     throw new ApiError("unauthorized", "the access token is signed with an algorithm this project does not accept");
   }
 
-  return async function authenticate(req: Request, mode: AuthMode): Promise<Principal | null> {
+  return async function authenticate<M extends AuthMode>(req: Request, mode: M): Promise<PrincipalFor<M>> {
+    return (await principalOf(req, mode)) as PrincipalFor<M>;
+  };
+
+  // "user" never returns a service principal (the key comparison is skipped) and "service" never a user one
+  // (a verified user token is refused below): what PrincipalFor promises.
+  async function principalOf(req: Request, mode: AuthMode): Promise<Principal | null> {
     if (mode === "none") return null;
     const header = req.headers.get("authorization");
     if (!header) throw new ApiError("unauthorized", "the Authorization header is missing");
@@ -187,7 +201,7 @@ export function createAuthenticator(env: AuthEnv) {
       throw new ApiError("unauthorized", "anonymous users are not allowed (ALLOW_ANONYMOUS_USERS)");
     }
     return { kind: "user", userId: claims.sub.toLowerCase(), claims };
-  };
+  }
 }
 
 export type Authenticate = ReturnType<typeof createAuthenticator>;

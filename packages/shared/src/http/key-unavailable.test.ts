@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { decryptSecret } from "../crypto/decrypt-secret.ts";
 import { encryptSecret } from "../crypto/encrypt-secret.ts";
 import { parseKeyRing } from "../crypto/key-ring.ts";
-import { createLogger } from "./logger.ts";
-import { withHandler } from "./with-handler.ts";
+import { createLogger } from "../log/logger.ts";
+import type { Authenticate } from "./authenticate.ts";
+import { route, withHandler } from "./with-handler.ts";
 
 describe("a key id missing from the ring, at the handler's edge", () => {
   it("answers 500 key_unavailable naming the key id, never the envelope or the plaintext", async () => {
@@ -13,9 +14,8 @@ describe("a key id missing from the ring, at the handler's edge", () => {
     const aad = { table: "public.platform_connections", column: "access_token", rowId: "r1" };
     const envelope = await encryptSecret(writer, "plain-secret-token", aad);
     const h = withHandler(
-      { authenticate: async () => ({ kind: "service" }), logger: createLogger("t", (l) => lines.push(l)) },
-      { methods: ["POST"], auth: "service" },
-      async () => new Response(await decryptSecret(reader, envelope, aad)),
+      { authenticate: (async () => ({ kind: "service" })) as Authenticate, logger: createLogger("t", (l) => lines.push(l)) },
+      { POST: route({ auth: "service", handle: async () => new Response(await decryptSecret(reader, envelope, aad)) }) },
     );
     const res = await h(new Request("http://x/fn", { method: "POST", body: "{}" }));
     expect(res.status).toBe(500);

@@ -1,32 +1,34 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "./api-error.ts";
 import type { Authenticate } from "./authenticate.ts";
-import { createLogger } from "./logger.ts";
-import { json, withHandler } from "./with-handler.ts";
+import { createLogger } from "../log/logger.ts";
+import { EngineError } from "../engine/engine-error.ts";
+import { json, route, withHandler } from "./with-handler.ts";
 
 const lines: string[] = [];
 const logger = createLogger("test", (l) => lines.push(l));
-const allowAll: Authenticate = async () => ({ kind: "service" });
-const denyAll: Authenticate = async () => {
+const allowAll = (async () => ({ kind: "service" })) as Authenticate;
+const denyAll = (async () => {
   throw new ApiError("unauthorized", "the Authorization header is missing");
-};
+}) as Authenticate;
 
 const post = (body: BodyInit | null, headers: Record<string, string> = {}) =>
   new Request("http://x/fn", { method: "POST", body, headers });
 
 describe("withHandler", () => {
-  const echo = withHandler({ authenticate: allowAll, logger }, { methods: ["POST"], auth: "service" }, async (_r, ctx) =>
-    json({ got: ctx.body }));
+  const echo = withHandler({ authenticate: allowAll, logger }, {
+    POST: route({ auth: "service", handle: async (_r, ctx) => json({ got: ctx.body }) }),
+  });
 
   it("answers preflight with CORS and no auth", async () => {
-    const h = withHandler({ authenticate: denyAll, logger }, { methods: ["POST"], auth: "user" }, async () => json({}));
+    const h = withHandler({ authenticate: denyAll, logger }, { POST: route({ auth: "user", handle: async () => json({}) }) });
     const res = await h(new Request("http://x/fn", { method: "OPTIONS" }));
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
   });
 
   it("puts CORS on errors too, in the contract's shape", async () => {
-    const h = withHandler({ authenticate: denyAll, logger }, { methods: ["POST"], auth: "user" }, async () => json({}));
+    const h = withHandler({ authenticate: denyAll, logger }, { POST: route({ auth: "user", handle: async () => json({}) }) });
     const res = await h(post("{}"));
     expect(res.status).toBe(401);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
@@ -61,8 +63,13 @@ describe("withHandler", () => {
   });
 
   it("turns an unexpected error into a fixed 500 and logs no message", async () => {
-    const h = withHandler({ authenticate: allowAll, logger }, { methods: ["POST"], auth: "service" }, async () => {
-      throw new Error("connection to postgres://user:hunter2@db failed");
+    const h = withHandler({ authenticate: allowAll, logger }, {
+      POST: route({
+        auth: "service",
+        handle: async () => {
+          throw new Error("connection to postgres://user:hunter2@db failed");
+        },
+      }),
     });
     const res = await h(post("{}"));
     expect(res.status).toBe(500);
@@ -70,5 +77,43 @@ describe("withHandler", () => {
     expect(text).not.toContain("hunter2");
     expect(JSON.parse(text).error.code).toBe("internal");
     expect(lines.join("\n")).not.toContain("hunter2");
+  });
+
+  it("authenticates each method with its own mode, before reading the body", async () => {
+    const modes: string[] = [];
+    const authenticate = (async (_req: Request, mode: string) => {
+      modes.push(mode);
+      if (mode === "service") throw new ApiError("unauthorized", "the service role key is required");
+      return null;
+    }) as Authenticate;
+    const h = withHandler({ authenticate, logger }, {
+      GET: route({ auth: "none", handle: async (_r, { principal }) => json({ principal }) }),
+      POST: route({ auth: "service", maxBodyBytes: 8, handle: async () => json({}) }),
+    });
+    expect(await (await h(new Request("http://x/fn"))).json()).toEqual({ principal: null });
+    const res = await h(post(JSON.stringify({ a: "x".repeat(100) })));
+    expect(res.status).toBe(401);
+    expect(modes).toEqual(["none", "service"]);
+    const put = await h(new Request("http://x/fn", { method: "PUT" }));
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("GET, POST, OPTIONS");
+    expect((await put.json()).error.message).toBe("method must be GET or POST");
+  });
+
+  it("maps the engine's outcomes to their contract codes and headers", async () => {
+    const throwing = (err: Error) => withHandler({ authenticate: allowAll, logger }, {
+      POST: route({ auth: "service", handle: async () => { throw err; } }),
+    });
+    const busy = await throwing(new EngineError("provider_unavailable", "the provider did not answer", 1_200))(post("{}"));
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get("retry-after")).toBe("2");
+    expect(await busy.json()).toEqual({ error: { code: "provider_unavailable", message: "the provider did not answer", retry_after: 2 } });
+    const reauth = await throwing(new EngineError("needs_reauth", "the user must reconnect this account"))(post("{}"));
+    expect(reauth.status).toBe(409);
+    expect(await reauth.json()).toEqual({ error: { code: "needs_reauth", message: "the user must reconnect this account", reconnect: true } });
+    for (const [code, status] of [["unknown_provider", 400], ["provider_not_configured", 400], ["invalid_request", 400], ["not_connected", 404]] as const) {
+      const res = await throwing(new EngineError(code, "m"))(post("{}"));
+      expect([res.status, (await res.json()).error]).toEqual([status, { code, message: "m" }]);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type { Sql } from "../db/create-sql.ts";
-import { encryptionKeys, tokenHealth } from "../engine/token-health.ts";
+import { encryptionKeys, tokenHealth } from "./token-health.ts";
 
 /** How far ahead "expiring soon" looks. */
 export const EXPIRING_SOON_MINUTES = 60;

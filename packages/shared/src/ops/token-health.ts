@@ -1,7 +1,7 @@
 import type { Sql } from "../db/create-sql.ts";
 import { PROVIDER_IDS } from "../providers/provider-ids.ts";
 import { resolveIfConfigured } from "../providers/resolve-provider.ts";
-import { keyIdsOf, keyUsage, type KeyUsage } from "../ops/key-usage.ts";
+import { keyIdsOf, keyUsage, type KeyUsage } from "./key-usage.ts";
 
 const STATUSES = ["connected", "token_expired", "needs_reauth", "disconnected", "error"] as const;
 

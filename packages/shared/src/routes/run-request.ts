@@ -1,6 +1,6 @@
 import { ApiError } from "../http/api-error.ts";
 import { rejectUnknownFields } from "../http/fields.ts";
-import { MAX_PARTITIONS } from "./refresh-expiring.ts";
+import { MAX_PARTITIONS } from "../engine/refresh-expiring.ts";
 
 /** The body of a refresh-expiring request: `{}` (the whole table) or `{ partition, partitions }`. */
 export interface PartitionRequest {
