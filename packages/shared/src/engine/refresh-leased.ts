@@ -146,7 +146,7 @@ export async function refreshLeased(
       await logEvent(deps.sql, { connectionId: row.id, action: "refresh", outcome: "failure", errorCode: "save_failed", durationMs }).catch(() => {});
     } else {
       const keepAlive = keepAliveAt(provider.definition.tokens.refreshTokenIdleSeconds, set.expiresAt, nowOf(deps), keepAliveDaysFromEnv(deps.env));
-      if (keepAlive && result.persisted === "saved") await deps.sql`select public.schedule_keepalive(${row.id}, ${keepAlive})`.catch(() => {});
+      if (keepAlive && result.persisted === "saved") await deps.sql`select provider_tokens.schedule_keepalive(${row.id}, ${keepAlive})`.catch(() => {});
       deps.logger.info("refreshed", {
         provider: row.provider, rotated: set.refreshTokenRotated, duration_ms: durationMs, persisted: result.persisted,
         save_attempts: result.attempts, unsaved_ms: unsavedMs,
