@@ -16,9 +16,9 @@ comment on schema provider_tokens is
   'service_role and postgres only.';
 
 revoke all on schema provider_tokens from public, anon, authenticated;
+-- Without usage on the schema, anon and authenticated cannot reach a function in it whatever its own grants
+-- (PUBLIC's default EXECUTE included); each function still revokes that EXECUTE explicitly, as in public.
 grant usage on schema provider_tokens to service_role;
--- As in public: documents intent; each function below still revokes EXECUTE explicitly.
-alter default privileges in schema provider_tokens revoke execute on functions from public;
 
 alter function public.release_refresh_lease(uuid, uuid) set schema provider_tokens;
 alter function public.save_refreshed_tokens(uuid, uuid, bigint, text, text, text, timestamptz, timestamptz, text[], text, jsonb) set schema provider_tokens;

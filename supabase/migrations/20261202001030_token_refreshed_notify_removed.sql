@@ -1,7 +1,52 @@
 -- save_refreshed_tokens and apply_parked_tokens sent NOTIFY token_refreshed on every save, for a get-token that
 -- would wait on someone else's refresh. Nothing listens on that channel: get-token polls the row instead
 -- (README, "Getting a token"), which also works behind Supavisor's transaction mode, where LISTEN does not. The two
--- functions are the same without it.
+-- functions are re-created without it, and write the token set through one function instead of two copies of
+-- the same update.
+
+create function provider_tokens.store_token_set(
+  p_connection_id uuid,
+  p_access_token text,
+  p_refresh_token text,
+  p_key_id text,
+  p_expires_at timestamptz,
+  p_refresh_token_expires_at timestamptz,
+  p_scopes text[],
+  p_token_type text,
+  p_metadata jsonb,
+  p_refreshed_at timestamptz
+)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+  update public.platform_connections as c
+  set access_token = p_access_token,
+      refresh_token = coalesce(p_refresh_token, c.refresh_token),
+      encryption_key_id = p_key_id,
+      token_expires_at = p_expires_at,
+      refresh_token_expires_at = coalesce(p_refresh_token_expires_at, c.refresh_token_expires_at),
+      scopes = coalesce(p_scopes, c.scopes),
+      token_type = coalesce(p_token_type, c.token_type),
+      metadata = case when p_metadata is null then c.metadata else c.metadata || p_metadata end,
+      status = 'connected',
+      last_sync_status = 'ok',
+      last_sync_error = null,
+      consecutive_failures = 0,
+      next_attempt_at = null,
+      last_refreshed_at = p_refreshed_at,
+      lease_owner = null,
+      lease_expires_at = null
+  where c.id = p_connection_id
+$$;
+
+comment on function provider_tokens.store_token_set(uuid, text, text, text, timestamptz, timestamptz, text[], text, jsonb, timestamptz) is
+  'The write of save_refreshed_tokens and apply_parked_tokens, without their checks: the token set into the row '
+  '(a null refresh token, cap, scopes, token type or metadata keeps the stored one), status connected, failures '
+  'and next_attempt_at reset, last_refreshed_at = p_refreshed_at, lease released.';
+revoke execute on function provider_tokens.store_token_set(uuid, text, text, text, timestamptz, timestamptz, text[], text, jsonb, timestamptz) from public, anon, authenticated;
+grant execute on function provider_tokens.store_token_set(uuid, text, text, text, timestamptz, timestamptz, text[], text, jsonb, timestamptz) to service_role;
 
 create or replace function provider_tokens.save_refreshed_tokens(
   p_connection_id uuid,
@@ -48,24 +93,8 @@ begin
       message = 'the stored refresh token is encrypted with another key: pass it re-encrypted with p_key_id';
   end if;
 
-  update public.platform_connections as c
-  set access_token = p_access_token,
-      refresh_token = coalesce(p_refresh_token, c.refresh_token),
-      encryption_key_id = p_key_id,
-      token_expires_at = p_expires_at,
-      refresh_token_expires_at = coalesce(p_refresh_token_expires_at, c.refresh_token_expires_at),
-      scopes = coalesce(p_scopes, c.scopes),
-      token_type = coalesce(p_token_type, c.token_type),
-      metadata = case when p_metadata is null then c.metadata else c.metadata || p_metadata end,
-      status = 'connected',
-      last_sync_status = 'ok',
-      last_sync_error = null,
-      consecutive_failures = 0,
-      next_attempt_at = null,
-      last_refreshed_at = now(),
-      lease_owner = null,
-      lease_expires_at = null
-  where c.id = p_connection_id;
+  perform provider_tokens.store_token_set(p_connection_id, p_access_token, p_refresh_token, p_key_id, p_expires_at,
+    p_refresh_token_expires_at, p_scopes, p_token_type, p_metadata, now());
 
   return true;
 end
@@ -112,23 +141,9 @@ begin
     return 'stale';
   end if;
 
-  update public.platform_connections as c
-  set access_token = v_set.access_token,
-      refresh_token = v_set.refresh_token,
-      encryption_key_id = v_set.encryption_key_id,
-      token_expires_at = v_set.token_expires_at,
-      refresh_token_expires_at = coalesce(v_set.refresh_token_expires_at, c.refresh_token_expires_at),
-      scopes = v_set.scopes,
-      token_type = v_set.token_type,
-      status = 'connected',
-      last_sync_status = 'ok',
-      last_sync_error = null,
-      consecutive_failures = 0,
-      next_attempt_at = null,
-      last_refreshed_at = v_set.parked_at,
-      lease_owner = null,
-      lease_expires_at = null
-  where c.id = p_connection_id;
+  perform provider_tokens.store_token_set(p_connection_id, v_set.access_token, v_set.refresh_token,
+    v_set.encryption_key_id, v_set.token_expires_at, v_set.refresh_token_expires_at, v_set.scopes, v_set.token_type,
+    null, v_set.parked_at);
 
   delete from public.pending_token_sets as p where p.connection_id = p_connection_id;
   return 'applied';
