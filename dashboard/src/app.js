@@ -1,5 +1,6 @@
 import { html, render } from "htm/preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
+import { CONNECTION_STATUSES as STATUSES } from "../../packages/shared/src/engine/transitions.ts";
 import { ActivityChart } from "./activity-chart.js";
 import { ApiFailure, createApi } from "./api.js";
 import { clearToken, loadSettings, readToken, saveSettings, saveToken, takeTokenFromFragment } from "./session.js";
@@ -7,7 +8,6 @@ import { clearToken, loadSettings, readToken, saveSettings, saveToken, takeToken
 // Before anything else: a token in the fragment must not stay in the address bar (or reach the history).
 takeTokenFromFragment();
 
-const STATUSES = ["connected", "token_expired", "needs_reauth", "error", "disconnected"];
 const when = (v) => (v ? new Date(v).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" }) : "—");
 const short = (id) => (id ? id.slice(0, 8) : "");
 
@@ -42,7 +42,7 @@ function Health({ health }) {
     <table id="health"><thead><tr><th>provider</th>${STATUSES.map((s) => html`<th>${s}</th>`)}<th>retrying</th><th>failures (1 h)</th></tr></thead>
     <tbody>${rows.map(([p, h]) => html`<tr class=${h.client_misconfigured ? "bad" : ""}>
       <td>${p}${h.configured ? "" : html` <span class="tag">not configured</span>`}${h.client_misconfigured ? html` <span class="tag bad">client rejected</span>` : ""}</td>
-      ${STATUSES.map((s) => html`<td class=${"num " + (h.connections[s] > 0 && (s === "needs_reauth" || s === "error") ? "bad" : "")}>${h.connections[s]}</td>`)}
+      ${STATUSES.map((s) => html`<td class=${"num " + (h.connections[s] > 0 && s === "needs_reauth" ? "bad" : "")}>${h.connections[s]}</td>`)}
       <td class="num">${h.retrying}</td>
       <td>${Object.entries(h.failures_last_hour).map(([c, n]) => `${c} ${n}`).join(", ") || "—"}</td></tr>`)}</tbody></table></section>`;
 }

@@ -10,6 +10,7 @@ import { disconnectConnection } from "../../packages/shared/src/connect/disconne
 import { CryptoError } from "../../packages/shared/src/crypto/crypto-error.ts";
 import type { EngineDeps } from "../../packages/shared/src/engine/engine-deps.ts";
 import { leaseSecondsFromEnv } from "../../packages/shared/src/engine/engine-deps.ts";
+import { CONNECTION_STATUSES } from "../../packages/shared/src/engine/transitions.ts";
 import { ApiError } from "../../packages/shared/src/http/api-error.ts";
 import { createLogger } from "../../packages/shared/src/log/logger.ts";
 import { handleAlertsAdmin } from "../../packages/shared/src/alerts/admin-routes.ts";
@@ -122,7 +123,7 @@ export function buildProgram(): Command {
   program.command("list")
     .description("connections, newest first; never a token")
     .addOption(new Option("--provider <id>", "only this provider").argParser(providerArg))
-    .addOption(new Option("--status <status>", "only this status").choices(["connected", "token_expired", "needs_reauth", "disconnected", "error"]))
+    .addOption(new Option("--status <status>", "only this status").choices(CONNECTION_STATUSES))
     .option("--user <email|id>", "only this user's")
     .option("--limit <n>", "at most this many", positiveInt("--limit", 100_000), 1000)
     .option("--json", "print JSON")

@@ -178,7 +178,7 @@ select is(
 
 select is(
   obj_description('public.platform_connections'::regclass, 'pg_class') is not null
-  and obj_description('public.claim_due_connections(integer, integer, uuid, integer)'::regprocedure, 'pg_proc') is not null,
+  and obj_description('provider_tokens.claim_due_connections(integer, integer, uuid, integer, integer, integer)'::regprocedure, 'pg_proc') is not null,
   true, 'tables and functions carry comments');
 
 select * from finish();

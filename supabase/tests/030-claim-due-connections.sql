@@ -15,7 +15,7 @@ end $$;
 create temp table fixture (name text primary key, id uuid not null default gen_random_uuid()) on commit drop;
 insert into fixture (name) values
   ('token_expired'), ('expired'), ('lease_expired'), ('retry_due'), ('soon'),
-  ('later'), ('no_refresh_token'), ('needs_reauth'), ('disconnected'), ('error'), ('backoff'), ('leased'),
+  ('later'), ('no_refresh_token'), ('needs_reauth'), ('disconnected'), ('backoff'), ('leased'),
   ('no_expiry');
 
 insert into public.platform_connections (
@@ -38,7 +38,6 @@ join (values
   ('no_refresh_token', 'connected',     interval '-1 minute',  null,                  null,                                          null),
   ('needs_reauth',     'needs_reauth',  interval '-1 minute',  null,                  null,                                          null),
   ('disconnected',     'disconnected',  interval '-1 minute',  null,                  null,                                          null),
-  ('error',            'error',         interval '-1 minute',  null,                  null,                                          null),
   ('backoff',          'connected',     interval '1 minute',   interval '2 minutes',  null,                                          null),
   ('leased',           'connected',     interval '-20 minutes', null,                 '00000000-0000-0000-0000-0000000000bb'::uuid, interval '1 minute'),
   ('no_expiry',        'connected',     null,                  null,                  null,                                          null)
@@ -51,7 +50,7 @@ $$;
 
 -- Owner 1 claims a batch of two: the two most urgent, in order.
 create temp table claim1 on commit drop as
-select * from public.claim_due_connections(2, 60, '00000000-0000-0000-0000-000000000001', 300);
+select * from provider_tokens.claim_due_connections(2, 60, '00000000-0000-0000-0000-000000000001', 300);
 
 select is((select array_agg(id order by token_expires_at) from claim1), pg_temp.ids('token_expired', 'expired'),
   'a batch of two returns the two most urgent connections');
@@ -79,7 +78,7 @@ select is(
 
 -- Owner 2 claims everything else that is due: not the rows owner 1 holds.
 create temp table claim2 on commit drop as
-select * from public.claim_due_connections(100, 60, '00000000-0000-0000-0000-000000000002', 300);
+select * from provider_tokens.claim_due_connections(100, 60, '00000000-0000-0000-0000-000000000002', 300);
 select is(
   (select array_agg(id) from claim2),
   pg_temp.ids('lease_expired', 'retry_due', 'soon'),
@@ -90,42 +89,42 @@ select is(
 select ok(not exists (select 1 from claim2 where account_id = 'leased'), 'a row under someone else''s live lease is not claimed');
 select ok(not exists (select 1 from claim2 where account_id = 'backoff'), 'a row whose next_attempt_at is in the future is not claimed, even when its token expires within the window');
 select ok(not exists (select 1 from claim2 where account_id = 'no_refresh_token'), 'a row without a refresh token is not claimed');
-select ok(not exists (select 1 from claim2 where account_id in ('needs_reauth', 'disconnected', 'error')), 'rows in needs_reauth, disconnected or error are not claimed');
+select ok(not exists (select 1 from claim2 where account_id in ('needs_reauth', 'disconnected')), 'rows in needs_reauth or disconnected are not claimed');
 select ok(not exists (select 1 from claim2 where account_id in ('later', 'no_expiry')), 'rows expiring after the window, or never, are not claimed');
 
 -- Nothing is left, for anyone, while the leases live.
 select is_empty(
-  $$select * from public.claim_due_connections(100, 60, '00000000-0000-0000-0000-000000000003', 300)$$,
+  $$select * from provider_tokens.claim_due_connections(100, 60, '00000000-0000-0000-0000-000000000003', 300)$$,
   'a third owner claims nothing while the leases are live');
 select is_empty(
-  $$select * from public.claim_due_connections(100, 60, '00000000-0000-0000-0000-000000000001', 300)$$,
+  $$select * from provider_tokens.claim_due_connections(100, 60, '00000000-0000-0000-0000-000000000001', 300)$$,
   'the same owner does not claim its own leased rows twice either');
 
 -- A wider window reaches the row expiring in an hour.
 select is(
-  (select array_agg(account_id) from public.claim_due_connections(100, 60, '00000000-0000-0000-0000-000000000004', 7200)),
+  (select array_agg(account_id) from provider_tokens.claim_due_connections(100, 60, '00000000-0000-0000-0000-000000000004', 7200)),
   array['later'], 'a wider window claims the row expiring within it');
 
 -- Leases expire: owner 1's rows go to whoever claims next.
 update public.platform_connections set lease_expires_at = now() - interval '1 second'
 where lease_owner = '00000000-0000-0000-0000-000000000001';
 select is(
-  (select array_agg(account_id) from public.claim_due_connections(100, 30, '00000000-0000-0000-0000-000000000005', 300)),
+  (select array_agg(account_id) from provider_tokens.claim_due_connections(100, 30, '00000000-0000-0000-0000-000000000005', 300)),
   array['token_expired', 'expired'], 'rows whose lease expired are claimed again, by another owner');
 
 -- Arguments.
-select throws_ok($$select * from public.claim_due_connections(0, 60, gen_random_uuid())$$, '22023', null, 'a batch of 0 is refused');
-select throws_ok($$select * from public.claim_due_connections(1001, 60, gen_random_uuid())$$, '22023', null, 'a batch over 1000 is refused');
-select throws_ok($$select * from public.claim_due_connections(10, 0, gen_random_uuid())$$, '22023', null, 'a lease of 0 seconds is refused');
-select throws_ok($$select * from public.claim_due_connections(10, 60, null)$$, '22023', null, 'a claim without an owner is refused');
-select throws_ok($$select * from public.claim_due_connections(10, 60, gen_random_uuid(), -1)$$, '22023', null, 'a negative window is refused');
+select throws_ok($$select * from provider_tokens.claim_due_connections(0, 60, gen_random_uuid())$$, '22023', null, 'a batch of 0 is refused');
+select throws_ok($$select * from provider_tokens.claim_due_connections(1001, 60, gen_random_uuid())$$, '22023', null, 'a batch over 1000 is refused');
+select throws_ok($$select * from provider_tokens.claim_due_connections(10, 0, gen_random_uuid())$$, '22023', null, 'a lease of 0 seconds is refused');
+select throws_ok($$select * from provider_tokens.claim_due_connections(10, 60, null)$$, '22023', null, 'a claim without an owner is refused');
+select throws_ok($$select * from provider_tokens.claim_due_connections(10, 60, gen_random_uuid(), -1)$$, '22023', null, 'a negative window is refused');
 
 -- Who may call it.
 select tests.authenticate_as('alice');
-select throws_ok($$select * from public.claim_due_connections(10, 60, gen_random_uuid())$$, '42501', null,
+select throws_ok($$select * from provider_tokens.claim_due_connections(10, 60, gen_random_uuid())$$, '42501', null,
   'authenticated cannot call claim_due_connections');
 select tests.authenticate_as_service_role();
-select lives_ok($$select * from public.claim_due_connections(10, 60, gen_random_uuid())$$,
+select lives_ok($$select * from provider_tokens.claim_due_connections(10, 60, gen_random_uuid())$$,
   'service_role can call claim_due_connections');
 
 select * from finish();

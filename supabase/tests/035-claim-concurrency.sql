@@ -56,9 +56,9 @@ begin
   perform extensions.dblink_exec('claim_a', $$set local statement_timeout = '10s'$$);
   perform extensions.dblink_exec('claim_b', $$set local statement_timeout = '10s'$$);
   perform extensions.dblink_send_query('claim_a', format(
-    $$select id from public.claim_due_connections(10, 60, %L, 300)$$, v_owner_a));
+    $$select id from provider_tokens.claim_due_connections(10, 60, %L, 300)$$, v_owner_a));
   perform extensions.dblink_send_query('claim_b', format(
-    $$select id from public.claim_due_connections(10, 60, %L, 300)$$, v_owner_b));
+    $$select id from provider_tokens.claim_due_connections(10, 60, %L, 300)$$, v_owner_b));
   select array_agg(id) into v_a from extensions.dblink_get_result('claim_a') as t (id uuid);
   select array_agg(id) into v_b from extensions.dblink_get_result('claim_b') as t (id uuid);
   perform * from extensions.dblink_get_result('claim_a') as t (id uuid);
@@ -79,12 +79,12 @@ begin
   -- neither wait for A nor get A's rows. Then A commits its leases; B still gets none of them.
   perform extensions.dblink_exec('claim_a', 'begin');
   select array_agg(id) into v_a
-  from extensions.dblink('claim_a', format($$select id from public.claim_due_connections(20, 60, %L, 300)$$, v_owner_a))
+  from extensions.dblink('claim_a', format($$select id from provider_tokens.claim_due_connections(20, 60, %L, 300)$$, v_owner_a))
     as t (id uuid);
   v_started := clock_timestamp();
   select array_agg(id) into v_b
   from extensions.dblink('claim_b', format(
-    $$select id from public.claim_due_connections(20, 60, %L, 300) where id = any (%L::uuid[])$$, v_owner_b, v_ours))
+    $$select id from provider_tokens.claim_due_connections(20, 60, %L, 300) where id = any (%L::uuid[])$$, v_owner_b, v_ours))
     as t (id uuid);
   v_waited := clock_timestamp() - v_started;
   return next is(cardinality(v_a), 20, 'session A claims the 20 rows and holds their locks');
@@ -94,7 +94,7 @@ begin
   perform extensions.dblink_exec('claim_a', 'commit');
   select array_agg(id) into v_b
   from extensions.dblink('claim_b', format(
-    $$select id from public.claim_due_connections(20, 60, %L, 300) where id = any (%L::uuid[])$$, v_owner_b, v_ours))
+    $$select id from provider_tokens.claim_due_connections(20, 60, %L, 300) where id = any (%L::uuid[])$$, v_owner_b, v_ours))
     as t (id uuid);
   return next ok(v_b is null, 'once A committed, B still claims none of A''s leased rows');
   return next is(

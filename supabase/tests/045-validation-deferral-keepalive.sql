@@ -25,17 +25,17 @@ values
   ('20000000-0000-0000-0000-000000000005', tests.get_supabase_uid('owner'), 'xero', 'tenant-2', tests.envelope('at-5'), tests.envelope('rt-5'), 'k1', now() + interval '90 days', null);
 
 select results_eq(
-  $$select id from public.claim_due_validations(10, 60, '00000000-0000-0000-0000-00000000000a')$$,
+  $$select id from provider_tokens.claim_due_validations(10, 60, '00000000-0000-0000-0000-00000000000a')$$,
   $$values ('20000000-0000-0000-0000-000000000001'::uuid)$$,
   'only the due connection without a refresh token is claimed for validation');
 select is(
   (select lease_owner from public.platform_connections where id = '20000000-0000-0000-0000-000000000001'),
   '00000000-0000-0000-0000-00000000000a'::uuid, 'the claim leases the row to its owner');
 select is_empty(
-  $$select id from public.claim_due_validations(10, 60, '00000000-0000-0000-0000-00000000000b')$$,
+  $$select id from provider_tokens.claim_due_validations(10, 60, '00000000-0000-0000-0000-00000000000b')$$,
   'a leased row is not claimed again by another owner');
 select throws_ok(
-  $$select * from public.claim_due_validations(0, 60, gen_random_uuid())$$, '22023', null, 'a batch of 0 is refused');
+  $$select * from provider_tokens.claim_due_validations(0, 60, gen_random_uuid())$$, '22023', null, 'a batch of 0 is refused');
 
 -- The due-validation query (the claim's own predicate) is a scan of the validation index. With five rows
 -- the planner would rightly prefer a sequential scan, so it is taken off the table to ask whether the index
@@ -59,12 +59,12 @@ reset enable_seqscan;
 
 -- defer_connection: only the owner, no failure counted, lapsed tokens marked token_expired.
 select is(
-  public.defer_connection('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000b', now() + interval '1 hour'),
+  provider_tokens.defer_connection('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000b', now() + interval '1 hour'),
   null, 'another owner cannot defer a leased row');
 update public.platform_connections set lease_owner = '00000000-0000-0000-0000-00000000000c', lease_expires_at = now() + interval '1 minute'
   where id = '20000000-0000-0000-0000-000000000004';
 select is(
-  public.defer_connection('20000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-00000000000c', now() + interval '2 minutes'),
+  provider_tokens.defer_connection('20000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-00000000000c', now() + interval '2 minutes'),
   true, 'the owner defers its row');
 select is(
   (select (status, consecutive_failures, next_attempt_at, lease_owner) from public.platform_connections where id = '20000000-0000-0000-0000-000000000004'),
@@ -73,35 +73,35 @@ select is(
 
 -- schedule_keepalive: only before the token's own expiry, only unleased connected rows, never later.
 select is(
-  public.schedule_keepalive('20000000-0000-0000-0000-000000000005', now() + interval '7 days'), true,
+  provider_tokens.schedule_keepalive('20000000-0000-0000-0000-000000000005', now() + interval '7 days'), true,
   'a long-lived token is brought back at the keep-alive date');
 select is(
   (select next_attempt_at from public.platform_connections where id = '20000000-0000-0000-0000-000000000005'),
   now() + interval '7 days', 'next_attempt_at holds the keep-alive date');
 select is(
-  public.schedule_keepalive('20000000-0000-0000-0000-000000000005', now() + interval '8 days'), null,
+  provider_tokens.schedule_keepalive('20000000-0000-0000-0000-000000000005', now() + interval '8 days'), null,
   'a later keep-alive date does not push an earlier one back');
 select is(
-  public.schedule_keepalive('20000000-0000-0000-0000-000000000004', now() + interval '7 days'), null,
+  provider_tokens.schedule_keepalive('20000000-0000-0000-0000-000000000004', now() + interval '7 days'), null,
   'no keep-alive after the token''s own expiry (or for a row that is not connected)');
 select is(
-  (select id from public.claim_due_connections(10, 60, '00000000-0000-0000-0000-00000000000d', 0) where id = '20000000-0000-0000-0000-000000000005'),
+  (select id from provider_tokens.claim_due_connections(10, 60, '00000000-0000-0000-0000-00000000000d', 0) where id = '20000000-0000-0000-0000-000000000005'),
   null, 'the keep-alive row is not due before its date');
 update public.platform_connections set next_attempt_at = now() - interval '1 second' where id = '20000000-0000-0000-0000-000000000005';
 select is(
-  (select id from public.claim_due_connections(10, 60, '00000000-0000-0000-0000-00000000000d', 0) where id = '20000000-0000-0000-0000-000000000005'),
+  (select id from provider_tokens.claim_due_connections(10, 60, '00000000-0000-0000-0000-00000000000d', 0) where id = '20000000-0000-0000-0000-000000000005'),
   '20000000-0000-0000-0000-000000000005'::uuid, 'and is claimed for refresh once the date is reached');
 
 -- Privileges, as for every other function.
 select ok(
-  not has_function_privilege('authenticated', 'public.claim_due_validations(integer, integer, uuid)', 'execute')
-  and not has_function_privilege('anon', 'public.defer_connection(uuid, uuid, timestamptz)', 'execute')
-  and not has_function_privilege('authenticated', 'public.schedule_keepalive(uuid, timestamptz)', 'execute'),
+  not has_function_privilege('authenticated', 'provider_tokens.claim_due_validations(integer, integer, uuid, integer, integer)', 'execute')
+  and not has_function_privilege('anon', 'provider_tokens.defer_connection(uuid, uuid, timestamptz)', 'execute')
+  and not has_function_privilege('authenticated', 'provider_tokens.schedule_keepalive(uuid, timestamptz)', 'execute'),
   'anon and authenticated cannot execute the new functions');
 select ok(
-  has_function_privilege('service_role', 'public.claim_due_validations(integer, integer, uuid)', 'execute')
-  and has_function_privilege('service_role', 'public.defer_connection(uuid, uuid, timestamptz)', 'execute')
-  and has_function_privilege('service_role', 'public.schedule_keepalive(uuid, timestamptz)', 'execute'),
+  has_function_privilege('service_role', 'provider_tokens.claim_due_validations(integer, integer, uuid, integer, integer)', 'execute')
+  and has_function_privilege('service_role', 'provider_tokens.defer_connection(uuid, uuid, timestamptz)', 'execute')
+  and has_function_privilege('service_role', 'provider_tokens.schedule_keepalive(uuid, timestamptz)', 'execute'),
   'service_role can execute them');
 
 select * from finish();

@@ -32,18 +32,18 @@ select * from public.platform_connections where id = '20000000-0000-0000-0000-00
 
 -- Not saved without the lease.
 select is(
-  public.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 1,
+  provider_tokens.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 1,
     tests.envelope('access-new1'), null, 'k1', now() + interval '1 hour'),
   false, 'nothing is saved by an owner that holds no lease');
 
-select is((select version from public.acquire_refresh_lease('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 60)),
+select is((select version from provider_tokens.acquire_refresh_lease('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 60)),
   1::bigint, 'A holds the lease at version 1');
 select is(
-  public.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000b', 1,
+  provider_tokens.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000b', 1,
     tests.envelope('access-new1'), tests.envelope('refresh-new1'), 'k1', now() + interval '1 hour'),
   false, 'another owner cannot save, even with the right version');
 select is(
-  public.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 0,
+  provider_tokens.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 0,
     tests.envelope('access-new1'), tests.envelope('refresh-new1'), 'k1', now() + interval '1 hour'),
   false, 'a stale version is rejected, even from the lease owner');
 select ok(
@@ -54,7 +54,7 @@ select ok(
 
 -- The owner saves; the response had no refresh token (Google never sends one).
 select is(
-  public.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 1,
+  provider_tokens.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 1,
     tests.envelope('access-new1'), null, 'k1', now() + interval '1 hour'),
   true, 'the lease owner saves with the current version');
 select is(
@@ -77,19 +77,19 @@ select is(
   (select (lease_owner, lease_expires_at) from public.platform_connections where id = '20000000-0000-0000-0000-000000000001'),
   (null::uuid, null::timestamptz), 'saving releases the lease');
 select is(
-  public.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 2,
+  provider_tokens.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 2,
     tests.envelope('access-new2'), null, 'k1', now() + interval '1 hour'),
   false, 'after saving, the lease is gone: a second save needs a new lease');
 
 -- A rotating provider: new refresh token, scopes, metadata.
-select is((select version from public.acquire_refresh_lease('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000b', 60)),
+select is((select version from provider_tokens.acquire_refresh_lease('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000b', 60)),
   2::bigint, 'B acquires the lease and reads version 2');
 select is(
-  public.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000b', 1,
+  provider_tokens.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000b', 1,
     tests.envelope('access-new2'), tests.envelope('refresh-new2'), 'k1', now() + interval '1 hour'),
   false, 'the version read before the last save is stale');
 select is(
-  public.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000b', 2,
+  provider_tokens.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000b', 2,
     tests.envelope('access-new2'), tests.envelope('refresh-new2'), 'k1', now() + interval '2 hours', '2031-01-01',
     '{openid,email,calendar}', 'Bearer', '{"hd":"example.com"}'),
   true, 'B saves at version 2');
@@ -101,11 +101,11 @@ select is(
   'a new refresh token replaces the old; scopes, cap and type are replaced; metadata is merged');
 
 -- A writer outside the lease (a disconnect) invalidates the version the lease holder read.
-select is((select version from public.acquire_refresh_lease('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 60)),
+select is((select version from provider_tokens.acquire_refresh_lease('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 60)),
   3::bigint, 'A acquires at version 3');
 update public.platform_connections set status = 'disconnected' where id = '20000000-0000-0000-0000-000000000001';
 select is(
-  public.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 3,
+  provider_tokens.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 3,
     tests.envelope('access-new3'), tests.envelope('refresh-new3'), 'k1', now() + interval '1 hour'),
   false, 'a save after a concurrent disconnect is rejected: the disconnect bumped the version');
 select is(
@@ -114,31 +114,31 @@ select is(
 update public.platform_connections set status = 'connected' where id = '20000000-0000-0000-0000-000000000001';
 
 -- Key rotation: the stored refresh token must be re-encrypted under the new key when it is kept.
-select is((select version from public.acquire_refresh_lease('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 60)),
+select is((select version from provider_tokens.acquire_refresh_lease('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 60)),
   5::bigint, 'A acquires at version 5');
 select throws_ok(
-  $$select public.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 5,
+  $$select provider_tokens.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 5,
     tests.envelope('access-k2-1', 'k2'), null, 'k2', now() + interval '1 hour')$$,
   '22023', null, 'keeping a refresh token encrypted under another key is refused');
 select is(
-  public.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 5,
+  provider_tokens.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 5,
     tests.envelope('access-k2-1', 'k2'), tests.envelope('refresh-k2-1', 'k2'), 'k2', now() + interval '1 hour'),
   true, 'with both tokens under the new key, the save succeeds');
 select throws_ok(
-  $$select public.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', gen_random_uuid(), 1, null, null, 'k1', now())$$,
+  $$select provider_tokens.save_refreshed_tokens('20000000-0000-0000-0000-000000000001', gen_random_uuid(), 1, null, null, 'k1', now())$$,
   '22023', null, 'a save without an access token is refused');
 
 -- record_refresh_failure.
 select is(
-  public.record_refresh_failure('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000a', 'rate_limited', 'HTTP 429', now() + interval '10 minutes'),
+  provider_tokens.record_refresh_failure('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000a', 'rate_limited', 'HTTP 429', now() + interval '10 minutes'),
   false, 'a failure is not recorded by an owner that holds no lease');
-select isnt_empty($$select * from public.acquire_refresh_lease('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000a', 60)$$,
+select isnt_empty($$select * from provider_tokens.acquire_refresh_lease('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000a', 60)$$,
   'A leases the spotify connection');
 select is(
-  public.record_refresh_failure('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000b', 'rate_limited', 'HTTP 429', now() + interval '10 minutes'),
+  provider_tokens.record_refresh_failure('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000b', 'rate_limited', 'HTTP 429', now() + interval '10 minutes'),
   false, 'another owner cannot record a failure');
 select is(
-  public.record_refresh_failure('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000a', 'rate_limited', 'HTTP 429 from the token endpoint', now() + interval '10 minutes'),
+  provider_tokens.record_refresh_failure('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000a', 'rate_limited', 'HTTP 429 from the token endpoint', now() + interval '10 minutes'),
   true, 'the owner records a rate limit');
 select is(
   (select (status, consecutive_failures, next_attempt_at, last_sync_status, last_sync_error, lease_owner, version)
@@ -146,58 +146,58 @@ select is(
   ('connected'::text, 1, now() + interval '10 minutes', 'rate_limited'::text, 'HTTP 429 from the token endpoint'::text, null::uuid, 1::bigint),
   'rate limited with a valid access token: stays connected, failures 1, retry at Retry-After, lease released');
 
-select isnt_empty($$select * from public.acquire_refresh_lease('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000a', 60)$$,
+select isnt_empty($$select * from provider_tokens.acquire_refresh_lease('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000a', 60)$$,
   'A leases the xero connection (access token lapsed)');
 select is(
-  public.record_refresh_failure('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000a', 'transient', 'HTTP 503'),
+  provider_tokens.record_refresh_failure('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000a', 'transient', 'HTTP 503'),
   true, 'the owner records a transient failure without a retry time');
 select is(
   (select (status, consecutive_failures, next_attempt_at, version) from public.platform_connections where id = '20000000-0000-0000-0000-000000000003'),
   ('token_expired'::text, 1, now() + interval '30 seconds', 2::bigint),
   'transient with a lapsed access token: token_expired, first backoff 30 s, version bumped');
-select isnt_empty($$select * from public.acquire_refresh_lease('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000a', 60)$$,
+select isnt_empty($$select * from provider_tokens.acquire_refresh_lease('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000a', 60)$$,
   'A leases it again');
 select is(
-  public.record_refresh_failure('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000a', 'transient', 'HTTP 503'),
+  provider_tokens.record_refresh_failure('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000a', 'transient', 'HTTP 503'),
   true, 'a second transient failure');
 select is(
   (select (consecutive_failures, next_attempt_at) from public.platform_connections where id = '20000000-0000-0000-0000-000000000003'),
   (2, now() + interval '60 seconds'), 'the backoff doubles');
 
-select isnt_empty($$select * from public.acquire_refresh_lease('20000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-00000000000a', 60)$$,
+select isnt_empty($$select * from provider_tokens.acquire_refresh_lease('20000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-00000000000a', 60)$$,
   'A leases the discord connection (20 failures so far)');
 select is(
-  public.record_refresh_failure('20000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-00000000000a', 'transient', repeat('x', 600)),
+  provider_tokens.record_refresh_failure('20000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-00000000000a', 'transient', repeat('x', 600)),
   true, 'a failure with an over-long message');
 select is(
   (select (next_attempt_at, char_length(last_sync_error)) from public.platform_connections where id = '20000000-0000-0000-0000-000000000004'),
   (now() + interval '1 hour', 500), 'the backoff is capped at an hour; the message is cut to 500 characters');
 
-select isnt_empty($$select * from public.acquire_refresh_lease('20000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-00000000000a', 60)$$,
+select isnt_empty($$select * from provider_tokens.acquire_refresh_lease('20000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-00000000000a', 60)$$,
   'A leases the discord connection again');
 select is(
-  public.record_refresh_failure('20000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-00000000000a', 'reauth_required', 'invalid_grant'),
+  provider_tokens.record_refresh_failure('20000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-00000000000a', 'reauth_required', 'invalid_grant'),
   true, 'a reauth_required failure');
 select is(
   (select (status, next_attempt_at, last_sync_status, consecutive_failures) from public.platform_connections where id = '20000000-0000-0000-0000-000000000004'),
   ('needs_reauth'::text, null::timestamptz, 'reauth_required'::text, 22),
   'reauth_required: needs_reauth, no retry scheduled');
 
-select isnt_empty($$select * from public.acquire_refresh_lease('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000a', 60)$$,
+select isnt_empty($$select * from provider_tokens.acquire_refresh_lease('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000a', 60)$$,
   'A leases the spotify connection again');
 update public.platform_connections set status = 'disconnected' where id = '20000000-0000-0000-0000-000000000002';
 select is(
-  public.record_refresh_failure('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000a', 'misconfigured', 'invalid_client', null, 'error'),
+  provider_tokens.record_refresh_failure('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-00000000000a', 'misconfigured', 'invalid_client', null, 'connected'),
   true, 'a failure recorded after a concurrent disconnect');
 select is(
   (select (status, lease_owner) from public.platform_connections where id = '20000000-0000-0000-0000-000000000002'),
   ('disconnected'::text, null::uuid), 'a failure never revives a disconnected connection, even with p_new_status');
 
 -- Bad client credentials: the provider's fault, the row stays as it is (status, failure count).
-select isnt_empty($$select * from public.acquire_refresh_lease('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000c', 60)$$,
+select isnt_empty($$select * from provider_tokens.acquire_refresh_lease('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000c', 60)$$,
   'C leases the xero connection (token_expired, 2 failures)');
 select is(
-  public.record_refresh_failure('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000c', 'client_misconfigured', 'invalid_client', now() + interval '15 minutes'),
+  provider_tokens.record_refresh_failure('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-00000000000c', 'client_misconfigured', 'invalid_client', now() + interval '15 minutes'),
   true, 'a client_misconfigured failure');
 select is(
   (select (status, consecutive_failures, next_attempt_at, last_sync_status, lease_owner) from public.platform_connections where id = '20000000-0000-0000-0000-000000000003'),
@@ -205,20 +205,20 @@ select is(
   'client_misconfigured: status and failure count kept, paused until p_retry_at, lease released');
 
 select throws_ok(
-  $$select public.record_refresh_failure('20000000-0000-0000-0000-000000000002', gen_random_uuid(), 'Not A Code', null)$$,
+  $$select provider_tokens.record_refresh_failure('20000000-0000-0000-0000-000000000002', gen_random_uuid(), 'Not A Code', null)$$,
   '22023', null, 'an error code that is not snake_case is refused');
 select throws_ok(
-  $$select public.record_refresh_failure('20000000-0000-0000-0000-000000000002', gen_random_uuid(), 'transient', null, null, 'broken')$$,
+  $$select provider_tokens.record_refresh_failure('20000000-0000-0000-0000-000000000002', gen_random_uuid(), 'transient', null, null, 'broken')$$,
   '22023', null, 'p_new_status must be a connection status');
 
 -- record_token_validated (a Shopify offline token: no refresh token, no expiry).
-select isnt_empty($$select * from public.acquire_refresh_lease('20000000-0000-0000-0000-000000000005', '00000000-0000-0000-0000-00000000000a', 60)$$,
+select isnt_empty($$select * from provider_tokens.acquire_refresh_lease('20000000-0000-0000-0000-000000000005', '00000000-0000-0000-0000-00000000000a', 60)$$,
   'A leases the shopify connection');
 select is(
-  public.record_token_validated('20000000-0000-0000-0000-000000000005', '00000000-0000-0000-0000-00000000000b', now() + interval '1 day'),
+  provider_tokens.record_token_validated('20000000-0000-0000-0000-000000000005', '00000000-0000-0000-0000-00000000000b', now() + interval '1 day'),
   false, 'another owner cannot record a validation');
 select is(
-  public.record_token_validated('20000000-0000-0000-0000-000000000005', '00000000-0000-0000-0000-00000000000a', now() + interval '1 day'),
+  provider_tokens.record_token_validated('20000000-0000-0000-0000-000000000005', '00000000-0000-0000-0000-00000000000a', now() + interval '1 day'),
   true, 'the owner records a validation');
 select is(
   (select (status, last_validated_at, consecutive_failures, next_attempt_at, lease_owner, last_sync_status)
@@ -228,7 +228,7 @@ select is(
 
 -- Last, because a claim leases every due row of the fixture.
 select is_empty(
-  $$select * from public.claim_due_connections(100, 60, gen_random_uuid(), 3600) where id = '20000000-0000-0000-0000-000000000003'$$,
+  $$select * from provider_tokens.claim_due_connections(100, 60, gen_random_uuid(), 3600) where id = '20000000-0000-0000-0000-000000000003'$$,
   'a connection backing off is not claimed before its retry time, even with a wide window');
 
 select * from finish();

@@ -28,7 +28,7 @@ select policies_are('public', 'token_access_counters', array[]::name[], 'token_a
 
 -- log_token_event and the constraints.
 select isnt(
-  public.log_token_event('30000000-0000-0000-0000-000000000001', 'refresh', 'success', 200, null, 143),
+  provider_tokens.log_token_event('30000000-0000-0000-0000-000000000001', 'refresh', 'success', 200, null, 143),
   null, 'log_token_event returns the new row id');
 select is(
   (select (user_id, provider, action, outcome, http_status, duration_ms) from public.token_audit_log
@@ -36,20 +36,20 @@ select is(
   (tests.get_supabase_uid('alice'), 'twitch'::text, 'refresh'::text, 'success'::text, 200, 143),
   'user and provider are taken from the connection');
 select lives_ok(
-  $$select public.log_token_event(null, 'connect', 'failure', 400, 'invalid_state', 3, null, 'github')$$,
+  $$select provider_tokens.log_token_event(null, 'connect', 'failure', 400, 'invalid_state', 3, null, 'github')$$,
   'an event without a connection (a callback with a bad state) is logged');
-select throws_ok($$select public.log_token_event(null, 'delete', 'success')$$, '23514', null, 'an unknown action is rejected');
-select throws_ok($$select public.log_token_event(null, 'refresh', 'ok')$$, '23514', null, 'an unknown outcome is rejected');
-select throws_ok($$select public.log_token_event(null, 'refresh', 'failure', 700)$$, '23514', null, 'an impossible HTTP status is rejected');
-select throws_ok($$select public.log_token_event(null, 'refresh', 'failure', 400, 'Bearer ya29.secret')$$, '23514', null,
+select throws_ok($$select provider_tokens.log_token_event(null, 'delete', 'success')$$, '23514', null, 'an unknown action is rejected');
+select throws_ok($$select provider_tokens.log_token_event(null, 'refresh', 'ok')$$, '23514', null, 'an unknown outcome is rejected');
+select throws_ok($$select provider_tokens.log_token_event(null, 'refresh', 'failure', 700)$$, '23514', null, 'an impossible HTTP status is rejected');
+select throws_ok($$select provider_tokens.log_token_event(null, 'refresh', 'failure', 400, 'Bearer ya29.secret')$$, '23514', null,
   'an error code is a snake_case code, not free text');
-select throws_ok($$select public.log_token_event(null, 'refresh', 'failure', null, null, -1)$$, '23514', null, 'a negative duration is rejected');
+select throws_ok($$select provider_tokens.log_token_event(null, 'refresh', 'failure', null, null, -1)$$, '23514', null, 'a negative duration is rejected');
 
 -- Access counters: one row per connection per hour.
 do $$ begin
-  perform public.record_token_access('30000000-0000-0000-0000-000000000001');
-  perform public.record_token_access('30000000-0000-0000-0000-000000000001');
-  perform public.record_token_access('30000000-0000-0000-0000-000000000001', 5);
+  perform provider_tokens.record_token_access('30000000-0000-0000-0000-000000000001');
+  perform provider_tokens.record_token_access('30000000-0000-0000-0000-000000000001');
+  perform provider_tokens.record_token_access('30000000-0000-0000-0000-000000000001', 5);
 end $$;
 select is(
   (select array_agg((bucket_start, reads)::text) from public.token_access_counters where connection_id = '30000000-0000-0000-0000-000000000001'),
@@ -68,7 +68,7 @@ select is(
 -- Retention.
 select results_eq(
   $$select schedule, command, active from cron.job where jobname = 'purge-token-audit-log'$$,
-  $$values ('17 3 * * *'::text, 'select public.purge_token_audit_log()'::text, true)$$,
+  $$values ('17 3 * * *'::text, 'select provider_tokens.purge_token_audit_log()'::text, true)$$,
   'the pg_cron job purge-token-audit-log runs the purge daily');
 insert into public.token_audit_log (connection_id, user_id, provider, action, outcome, created_at) values
   ('30000000-0000-0000-0000-000000000002', tests.get_supabase_uid('alice'), 'reddit', 'get_token', 'failure', now() - interval '31 days'),
@@ -80,7 +80,7 @@ select throws_ok(
   $$insert into public.token_access_counters (connection_id, bucket_start, reads)
     values ('30000000-0000-0000-0000-000000000002', date_trunc('hour', now(), 'UTC') + interval '1 minute', 1)$$,
   '23514', null, 'a counter bucket starts on the hour');
-select is(public.purge_token_audit_log() >= 2, true, 'the purge reports what it deleted');
+select is(provider_tokens.purge_token_audit_log() >= 2, true, 'the purge reports what it deleted');
 select results_eq(
   $$select created_at from public.token_audit_log where connection_id = '30000000-0000-0000-0000-000000000002'$$,
   $$values (now() - interval '29 days')$$,
@@ -89,7 +89,7 @@ select results_eq(
   $$select bucket_start from public.token_access_counters where connection_id = '30000000-0000-0000-0000-000000000002'$$,
   $$values (date_trunc('hour', now() - interval '29 days', 'UTC'))$$,
   'counters older than 30 days are purged, younger ones kept');
-select throws_ok($$select public.purge_token_audit_log(interval '1 minute')$$, '22023', null,
+select throws_ok($$select provider_tokens.purge_token_audit_log(interval '1 minute')$$, '22023', null,
   'a retention under a day is refused');
 
 -- Invisible to users.
@@ -101,17 +101,17 @@ select throws_ok($$select count(*) from public.token_audit_log$$, '42501', null,
 select throws_ok($$select count(*) from public.token_access_counters$$, '42501', null, 'alice cannot read the counters');
 select throws_ok($$insert into public.token_audit_log (action, outcome) values ('refresh', 'success')$$, '42501', null,
   'alice cannot write the audit log');
-select throws_ok($$select public.log_token_event(null, 'refresh', 'success')$$, '42501', null, 'alice cannot call log_token_event');
-select throws_ok($$select public.record_token_access('30000000-0000-0000-0000-000000000002')$$, '42501', null,
+select throws_ok($$select provider_tokens.log_token_event(null, 'refresh', 'success')$$, '42501', null, 'alice cannot call log_token_event');
+select throws_ok($$select provider_tokens.record_token_access('30000000-0000-0000-0000-000000000002')$$, '42501', null,
   'alice cannot call record_token_access');
-select throws_ok($$select public.purge_token_audit_log()$$, '42501', null, 'alice cannot call the purge');
+select throws_ok($$select provider_tokens.purge_token_audit_log()$$, '42501', null, 'alice cannot call the purge');
 select tests.authenticate_as_service_role();
 select results_eq(
   $$select count(*)::int from public.token_audit_log where user_id = tests.get_supabase_uid('alice')$$,
   array[2], 'service_role reads the audit log');
 select throws_ok($$update public.token_audit_log set outcome = 'success'$$, '42501', null,
   'service_role cannot rewrite audit rows (append-only)');
-select lives_ok($$select public.record_token_access('30000000-0000-0000-0000-000000000002')$$,
+select lives_ok($$select provider_tokens.record_token_access('30000000-0000-0000-0000-000000000002')$$,
   'service_role can count a read');
 
 select * from finish();

@@ -48,41 +48,41 @@ select throws_ok(
 -- Single use.
 select results_eq(
   $$select user_id, provider, code_verifier, encryption_key_id, redirect_to, scopes, account_id, metadata, used_at
-    from public.consume_oauth_state(sha256('state-one'))$$,
+    from provider_tokens.consume_oauth_state(sha256('state-one'))$$,
   $$values (tests.get_supabase_uid('alice'), 'shopify'::text, tests.envelope('verifier-one')::text, 'k1'::text,
             'https://app.example.com/settings'::text, '{read_products}'::text[], 'shop.myshopify.com'::text,
             '{"shop":"shop.myshopify.com"}'::jsonb, now())$$,
   'consuming a fresh state returns it, marked used');
-select is_empty($$select * from public.consume_oauth_state(sha256('state-one'))$$, 'a state cannot be consumed twice');
+select is_empty($$select * from provider_tokens.consume_oauth_state(sha256('state-one'))$$, 'a state cannot be consumed twice');
 select is(
   (select used_at from public.oauth_states where state_hash = sha256('state-one')), now(),
   'the state stays marked used');
 
 -- Expiry, unknown states.
-select is_empty($$select * from public.consume_oauth_state(sha256('state-expired'))$$, 'an expired state cannot be consumed');
+select is_empty($$select * from provider_tokens.consume_oauth_state(sha256('state-expired'))$$, 'an expired state cannot be consumed');
 select is(
   (select used_at from public.oauth_states where state_hash = sha256('state-expired')), null,
   'an expired state is not marked used');
-select is_empty($$select * from public.consume_oauth_state(sha256('never-issued'))$$, 'an unknown state returns nothing');
-select is_empty($$select * from public.consume_oauth_state(null)$$, 'a null state returns nothing');
+select is_empty($$select * from provider_tokens.consume_oauth_state(sha256('never-issued'))$$, 'an unknown state returns nothing');
+select is_empty($$select * from provider_tokens.consume_oauth_state(null)$$, 'a null state returns nothing');
 
 -- Cleanup of old states.
 update public.oauth_states set created_at = now() - interval '2 days', expires_at = now() - interval '2 days' + interval '10 minutes'
 where state_hash = sha256('state-expired');
-select is(public.purge_expired_oauth_states(), 1::bigint, 'states expired more than a day ago are purged');
+select is(provider_tokens.purge_expired_oauth_states(), 1::bigint, 'states expired more than a day ago are purged');
 select is((select count(*)::int from public.oauth_states where user_id = tests.get_supabase_uid('alice')), 1, 'recent states are kept');
 select results_eq(
   $$select command from cron.job where jobname = 'purge-expired-oauth-states'$$,
-  array['select public.purge_expired_oauth_states()'], 'the pg_cron job purge-expired-oauth-states exists');
+  array['select provider_tokens.purge_expired_oauth_states()'], 'the pg_cron job purge-expired-oauth-states exists');
 
 -- Invisible to users.
 select tests.clear_authentication();
 select throws_ok($$select count(*) from public.oauth_states$$, '42501', null, 'anon cannot read oauth_states');
 select tests.authenticate_as('alice');
 select throws_ok($$select count(*) from public.oauth_states$$, '42501', null, 'alice cannot read her own oauth_states');
-select throws_ok($$select * from public.consume_oauth_state(sha256('state-one'))$$, '42501', null, 'alice cannot call consume_oauth_state');
+select throws_ok($$select * from provider_tokens.consume_oauth_state(sha256('state-one'))$$, '42501', null, 'alice cannot call consume_oauth_state');
 select tests.authenticate_as_service_role();
-select lives_ok($$select * from public.consume_oauth_state(sha256('state-one'))$$, 'service_role can call consume_oauth_state');
+select lives_ok($$select * from provider_tokens.consume_oauth_state(sha256('state-one'))$$, 'service_role can call consume_oauth_state');
 
 select * from finish();
 rollback;

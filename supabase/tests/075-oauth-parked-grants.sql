@@ -53,12 +53,12 @@ select throws_ok(
 -- Invisible and untouchable to API users.
 select tests.clear_authentication();
 select throws_ok($$select count(*) from public.oauth_parked_grants$$, '42501', null, 'anon cannot read parked grants');
-select throws_ok($$select * from public.claim_parked_grant(sha256('connect-one'))$$, '42501', null, 'anon cannot claim');
+select throws_ok($$select * from provider_tokens.claim_parked_grant(sha256('connect-one'))$$, '42501', null, 'anon cannot claim');
 select tests.authenticate_as('parker');
 select throws_ok($$select count(*) from public.oauth_parked_grants$$, '42501', null, 'the starter cannot read her parked grants');
-select throws_ok($$select * from public.claim_parked_grant(sha256('connect-one'))$$, '42501', null, 'a user cannot call claim_parked_grant');
+select throws_ok($$select * from provider_tokens.claim_parked_grant(sha256('connect-one'))$$, '42501', null, 'a user cannot call claim_parked_grant');
 select throws_ok($$delete from public.oauth_parked_grants$$, '42501', null, 'a user cannot delete parked grants');
-select throws_ok($$select * from public.claim_expired_parked_grants(10)$$, '42501', null, 'a user cannot sweep');
+select throws_ok($$select * from provider_tokens.claim_expired_parked_grants(10)$$, '42501', null, 'a user cannot sweep');
 select tests.authenticate_as('intruder');
 select throws_ok(
   $$insert into public.oauth_parked_grants (connect_hash, user_id, provider, account_id, sealed_grant, encryption_key_id)
@@ -69,24 +69,24 @@ select throws_ok(
 select tests.authenticate_as_service_role();
 select throws_ok($$update public.oauth_parked_grants set user_id = user_id$$, '42501', null, 'service_role cannot rewrite a parked grant');
 select results_eq(
-  $$select user_id, provider, account_id, sealed_grant, metadata from public.claim_parked_grant(sha256('connect-one'))$$,
+  $$select user_id, provider, account_id, sealed_grant, metadata from provider_tokens.claim_parked_grant(sha256('connect-one'))$$,
   $$values (tests.get_supabase_uid('parker'), 'quickbooks'::text, '9130'::text, tests.envelope('grant-one')::text, '{"realmId":"9130"}'::jsonb)$$,
   'claiming returns the parked grant');
-select is_empty($$select * from public.claim_parked_grant(sha256('connect-one'))$$, 'a grant cannot be claimed twice');
-select is_empty($$select * from public.claim_parked_grant(sha256('never-issued'))$$, 'an unknown connect id returns nothing');
-select is_empty($$select * from public.claim_parked_grant(null)$$, 'a null connect id returns nothing');
+select is_empty($$select * from provider_tokens.claim_parked_grant(sha256('connect-one'))$$, 'a grant cannot be claimed twice');
+select is_empty($$select * from provider_tokens.claim_parked_grant(sha256('never-issued'))$$, 'an unknown connect id returns nothing');
+select is_empty($$select * from provider_tokens.claim_parked_grant(null)$$, 'a null connect id returns nothing');
 
 -- The sweep takes expired grants only.
 insert into public.oauth_parked_grants (connect_hash, user_id, provider, account_id, sealed_grant, encryption_key_id)
 values (sha256('connect-fresh'), tests.get_supabase_uid('parker'), 'xero', 'tenant-1', tests.envelope('grant-three'), 'k1');
 select results_eq(
-  $$select account_id from public.claim_expired_parked_grants(100)$$, array['sp-1'::text],
+  $$select account_id from provider_tokens.claim_expired_parked_grants(100)$$, array['sp-1'::text],
   'the sweep takes the expired grant, not the fresh one');
 select is((select count(*)::int from public.oauth_parked_grants where connect_hash = sha256('connect-fresh')), 1, 'the fresh grant stays');
 
 -- The backstop purge and the jobs.
 reset role;
-select is(public.purge_stale_parked_grants(), 0::bigint, 'nothing stale to purge');
+select is(provider_tokens.purge_stale_parked_grants(), 0::bigint, 'nothing stale to purge');
 select is(
   (select string_agg(jobname::text, ',' order by jobname::text) from cron.job
    where jobname in ('revoke-expired-parked-grants', 'purge-stale-parked-grants')),

@@ -29,7 +29,7 @@ select throws_ok($$update public.refresh_runs set error_code = 'Bearer abc' wher
 select tests.clear_authentication();
 select throws_ok($$select count(*) from public.refresh_runs$$, '42501', null, 'anon cannot read refresh_runs');
 select throws_ok($$insert into public.refresh_runs (id, trigger) values (gen_random_uuid(), 'request')$$, '42501', null, 'anon cannot write refresh_runs');
-select throws_ok($$select public.purge_refresh_runs()$$, '42501', null, 'anon cannot purge');
+select throws_ok($$select provider_tokens.purge_refresh_runs()$$, '42501', null, 'anon cannot purge');
 -- authenticated
 select tests.authenticate_as('alice');
 select throws_ok($$select count(*) from public.refresh_runs$$, '42501', null, 'authenticated cannot read refresh_runs');
@@ -44,13 +44,13 @@ reset role;
 -- Retention.
 select results_eq(
   $$select schedule, command, active from cron.job where jobname = 'purge-refresh-runs'$$,
-  $$values ('27 3 * * *'::text, 'select public.purge_refresh_runs()'::text, true)$$,
+  $$values ('27 3 * * *'::text, 'select provider_tokens.purge_refresh_runs()'::text, true)$$,
   'the pg_cron job purge-refresh-runs runs the purge daily');
 insert into public.refresh_runs (id, trigger, started_at) values
   ('40000000-0000-0000-0000-000000000002', 'schedule', now() - interval '8 days'),
   ('40000000-0000-0000-0000-000000000003', 'schedule', now() - interval '6 days');
-select is(public.purge_refresh_runs(), 1, 'the purge deletes runs older than 7 days, and only those');
-select throws_ok($$select public.purge_refresh_runs(interval '1 minute')$$, '22023', 'p_retain must be at least 1 hour',
+select is(provider_tokens.purge_refresh_runs(), 1, 'the purge deletes runs older than 7 days, and only those');
+select throws_ok($$select provider_tokens.purge_refresh_runs(interval '1 minute')$$, '22023', 'p_retain must be at least 1 hour',
   'a retention under an hour is refused');
 
 select * from finish();

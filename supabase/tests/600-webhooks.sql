@@ -89,51 +89,51 @@ select is((select count(*)::int from public.webhook_events where type = 'provide
 
 -- Claiming and recording.
 delete from public.webhook_events;
-select public.emit_webhook_event('provider.recovered', '{"provider":"xero"}');
-select is((select count(*)::int from public.claim_webhook_deliveries(10, 60)), 1, 'the due delivery is claimed');
-select is((select count(*)::int from public.claim_webhook_deliveries(10, 60)), 0, 'a claimed delivery is not claimed twice');
-select is(public.record_webhook_attempt((select id from public.webhook_deliveries), 500, 'HTTP 500', 12, now() + interval '5 seconds'), null, 'a failure is recorded');
+select provider_tokens.emit_webhook_event('provider.recovered', '{"provider":"xero"}');
+select is((select count(*)::int from provider_tokens.claim_webhook_deliveries(10, 60)), 1, 'the due delivery is claimed');
+select is((select count(*)::int from provider_tokens.claim_webhook_deliveries(10, 60)), 0, 'a claimed delivery is not claimed twice');
+select is(provider_tokens.record_webhook_attempt((select id from public.webhook_deliveries), 500, 'HTTP 500', 12, now() + interval '5 seconds'), null, 'a failure is recorded');
 select results_eq($$select status, attempts, last_status_code, lease_until is null from public.webhook_deliveries$$,
   $$values ('failed'::text, 1, 500, true)$$, 'the delivery waits for its retry');
-select is(public.record_webhook_attempt((select id from public.webhook_deliveries), 204, null, 8, null), null, 'a success is recorded');
+select is(provider_tokens.record_webhook_attempt((select id from public.webhook_deliveries), 204, null, 8, null), null, 'a success is recorded');
 select results_eq($$select status, attempts, delivered_at is not null from public.webhook_deliveries$$, $$values ('delivered'::text, 2, true)$$, 'delivered after two attempts');
 select is((select count(*)::int from public.webhook_attempts), 2, 'both attempts are kept');
 select results_eq($$select consecutive_failures, failing_since is null, last_success_at is not null from public.webhook_endpoints where id = '60000000-0000-0000-0000-000000000001'$$,
   $$values (0, true, true)$$, 'the endpoint''s failure count is reset by the success');
-select throws_ok($$select public.claim_webhook_deliveries(0)$$, '22023', 'p_limit must be between 1 and 1000', 'a bad claim size is refused');
+select throws_ok($$select provider_tokens.claim_webhook_deliveries(0)$$, '22023', 'p_limit must be between 1 and 1000', 'a bad claim size is refused');
 
 -- Roles.
 select tests.clear_authentication();
 select throws_ok($$select count(*) from public.webhook_endpoints$$, '42501', null, 'anon cannot read endpoints');
 select throws_ok($$select count(*) from public.webhook_events$$, '42501', null, 'anon cannot read events');
-select throws_ok($$select public.claim_webhook_deliveries(10)$$, '42501', null, 'anon cannot claim deliveries');
+select throws_ok($$select provider_tokens.claim_webhook_deliveries(10)$$, '42501', null, 'anon cannot claim deliveries');
 select tests.authenticate_as('owner');
 select throws_ok($$select count(*) from public.webhook_events$$, '42501', null, 'the connection''s owner cannot read its events');
 select throws_ok($$select count(*) from public.webhook_deliveries$$, '42501', null, 'authenticated cannot read deliveries');
 select throws_ok($$insert into public.webhook_endpoints (url, secret, encryption_key_id) values ('https://evil.example/', tests.envelope('e'), 'k1')$$,
   '42501', null, 'authenticated cannot add an endpoint');
-select throws_ok($$select public.emit_webhook_event('provider.recovered', '{}')$$, '42501', null, 'authenticated cannot forge an event');
+select throws_ok($$select provider_tokens.emit_webhook_event('provider.recovered', '{}')$$, '42501', null, 'authenticated cannot forge an event');
 select tests.authenticate_as('stranger');
 select throws_ok($$select count(*) from public.provider_alert_state$$, '42501', null, 'a stranger cannot read provider state');
-select throws_ok($$select public.record_webhook_attempt(gen_random_uuid(), 200, null, 1, null)$$, '42501', null, 'authenticated cannot record attempts');
+select throws_ok($$select provider_tokens.record_webhook_attempt(gen_random_uuid(), 200, null, 1, null)$$, '42501', null, 'authenticated cannot record attempts');
 select tests.authenticate_as_service_role();
 select is((select count(*)::int from public.webhook_endpoints), 2, 'service_role reads endpoints');
-select lives_ok($$select public.claim_webhook_deliveries(10)$$, 'service_role claims deliveries');
-select lives_ok($$select public.emit_webhook_event('provider.recovered', '{"provider":"xero"}')$$, 'service_role (the backend) may write an event');
+select lives_ok($$select provider_tokens.claim_webhook_deliveries(10)$$, 'service_role claims deliveries');
+select lives_ok($$select provider_tokens.emit_webhook_event('provider.recovered', '{"provider":"xero"}')$$, 'service_role (the backend) may write an event');
 reset role;
 
 -- The schedule.
 select results_eq($$select schedule, command, active from cron.job where jobname = 'deliver-webhooks'$$,
-  $$values ('* * * * *'::text, 'select public.request_webhook_delivery()'::text, true)$$, 'the pg_cron job deliver-webhooks runs every minute');
-select is(has_function_privilege('authenticated', 'public.request_webhook_delivery()', 'execute'), false, 'a user cannot start a delivery run');
+  $$values ('* * * * *'::text, 'select provider_tokens.request_webhook_delivery()'::text, true)$$, 'the pg_cron job deliver-webhooks runs every minute');
+select is(has_function_privilege('authenticated', 'provider_tokens.request_webhook_delivery()', 'execute'), false, 'a user cannot start a delivery run');
 select results_eq($$select schedule, command from cron.job where jobname = 'purge-webhook-events'$$,
-  $$values ('41 3 * * *'::text, 'select public.purge_webhook_events()'::text)$$, 'old events are purged daily');
+  $$values ('41 3 * * *'::text, 'select provider_tokens.purge_webhook_events()'::text)$$, 'old events are purged daily');
 insert into public.webhook_events (id, type, payload, created_at) values
   ('60000000-0000-0000-0000-0000000000e1', 'webhook.test', '{}', now() - interval '31 days'),
   ('60000000-0000-0000-0000-0000000000e2', 'webhook.test', '{}', now() - interval '31 days'),
   ('60000000-0000-0000-0000-0000000000e3', 'webhook.test', '{}', now() - interval '29 days');
 insert into public.webhook_deliveries (event_id, endpoint_id) values ('60000000-0000-0000-0000-0000000000e2', '60000000-0000-0000-0000-000000000001');
-select is(public.purge_webhook_events(), 1::bigint, 'the purge deletes only old events with nothing left to deliver');
+select is(provider_tokens.purge_webhook_events(), 1::bigint, 'the purge deletes only old events with nothing left to deliver');
 select is((select count(*)::int from public.webhook_events where id in ('60000000-0000-0000-0000-0000000000e2', '60000000-0000-0000-0000-0000000000e3')), 2,
   'a pending delivery and a young event are kept');
 

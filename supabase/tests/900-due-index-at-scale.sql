@@ -144,11 +144,11 @@ select ok((select min((plan ->> 'Execution Time')::numeric) from latency) < 50,
 
 -- The function itself, end to end (claims and leases the rows).
 insert into timings (what, started) values ('claim 100', clock_timestamp());
-select is((select count(*)::int from public.claim_due_connections(100, 60, gen_random_uuid(), 300)), 100,
+select is((select count(*)::int from provider_tokens.claim_due_connections(100, 60, gen_random_uuid(), 300)), 100,
   'claim_due_connections claims a batch of 100');
 update timings set finished = clock_timestamp() where what = 'claim 100';
 insert into timings (what, started) values ('claim 1000', clock_timestamp());
-select is((select count(*)::int from public.claim_due_connections(1000, 60, gen_random_uuid(), 300)), 1000,
+select is((select count(*)::int from provider_tokens.claim_due_connections(1000, 60, gen_random_uuid(), 300)), 1000,
   'claim_due_connections claims a batch of 1000');
 update timings set finished = clock_timestamp() where what = 'claim 1000';
 select diag(format('claim_due_connections end to end: batch 100 in %s ms, batch 1000 in %s ms',

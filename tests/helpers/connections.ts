@@ -76,7 +76,7 @@ async function scheduledRunsSettled(sql: postgres.Sql, timeoutMs = 90_000): Prom
         and (
           (select at from tick) is null or (select at from tick) < now() - ${RUN_LIMIT}::interval
           or (select count(*) from public.refresh_runs as r where r.trigger = 'schedule' and r.started_at >= (select at from tick))
-            >= public.refresh_partitions()
+            >= provider_tokens.refresh_partitions()
         )
         and not exists (
           select 1 from public.refresh_runs as r

@@ -25,7 +25,7 @@ it("delivers 12 events to slow receivers with at most `concurrency` requests in 
   await addEndpoint(sql, { url: receiver.url("/a") });
   await addEndpoint(sql, { url: receiver.url("/b") });
   for (let i = 0; i < 6; i++) receiver.plan.push({ status: 200, delayMs: 200 }, { status: 200, delayMs: 200 });
-  for (let i = 0; i < 6; i++) await sql`select public.emit_webhook_event('provider.recovered', ${sql.json({ provider: "xero", n: i })})`;
+  for (let i = 0; i < 6; i++) await sql`select provider_tokens.emit_webhook_event('provider.recovered', ${sql.json({ provider: "xero", n: i })})`;
   const lines: string[] = [];
   const deps = { sql, ring: await functionKeyRing(), logger: createLogger("test", (l) => lines.push(l)) };
   const opts = { ...DEFAULT_DELIVER_OPTIONS, concurrency: 3 };
@@ -35,7 +35,7 @@ it("delivers 12 events to slow receivers with at most `concurrency` requests in 
 
   // Two runs at once split the work: each delivery goes out once.
   receiver.received.length = 0;
-  for (let i = 0; i < 6; i++) await sql`select public.emit_webhook_event('provider.recovered', ${sql.json({ provider: "xero", n: 10 + i })})`;
+  for (let i = 0; i < 6; i++) await sql`select provider_tokens.emit_webhook_event('provider.recovered', ${sql.json({ provider: "xero", n: 10 + i })})`;
   const [a, b] = await Promise.all([deliverWebhooks(deps, opts), deliverWebhooks(deps, opts)]);
   expect(a.claimed + b.claimed).toBe(12);
   expect(a.delivered + b.delivered).toBe(12);
@@ -53,7 +53,7 @@ it("once a run disables an endpoint it sends nothing more to it, not even what i
   const { endpoint } = await addEndpoint(sql, { url: receiver.url("/failing") });
   await sql`update public.webhook_endpoints set failing_since = now() - interval '4 days' where id = ${endpoint.id}`;
   receiver.plan.push({ status: 503 }, { status: 200 });
-  for (let i = 0; i < 2; i++) await sql`select public.emit_webhook_event('provider.recovered', ${sql.json({ provider: "xero", n: i })})`;
+  for (let i = 0; i < 2; i++) await sql`select provider_tokens.emit_webhook_event('provider.recovered', ${sql.json({ provider: "xero", n: i })})`;
   const lines: string[] = [];
   const deps = { sql, ring: await functionKeyRing(), logger: createLogger("test", (l) => lines.push(l)) };
   expect(await deliverWebhooks(deps, { ...DEFAULT_DELIVER_OPTIONS, concurrency: 1 })).toMatchObject({ claimed: 2, delivered: 0, disabled: 1 });

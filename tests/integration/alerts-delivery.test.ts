@@ -171,7 +171,7 @@ describe("alerts: delivery", () => {
 describe("alerts: the schedule", () => {
   it("pg_cron alone delivers through pg_net and Vault, and its run waits for a retry due seconds later", async () => {
     const [job] = await sql`select schedule, command from cron.job where jobname = 'deliver-webhooks'`;
-    expect(job).toMatchObject({ schedule: "* * * * *", command: "select public.request_webhook_delivery()" });
+    expect(job).toMatchObject({ schedule: "* * * * *", command: "select provider_tokens.request_webhook_delivery()" });
     const { secret } = await addEndpoint(sql, { url: receiver.url("/cron") });
     receiver.plan.push({ status: 500 });
     const c = await seedConnection(sql, { userId: user.id, provider: "github", account: "cron", expiresIn: null });

@@ -126,8 +126,8 @@ describe("disconnect and a refresh in flight", () => {
   it("waits for a refresh holding the lease, then disconnects; the refresh's write-back loses", async () => {
     const { row } = await connected(alice, "reddit", "dis-6");
     const refresher = crypto.randomUUID();
-    const [leased] = await sql`select version from public.acquire_refresh_lease(${row.id}, ${refresher}, 30)`;
-    setTimeout(() => void sql`select public.release_refresh_lease(${row.id}, ${refresher})`.catch(() => {}), 1_000);
+    const [leased] = await sql`select version from provider_tokens.acquire_refresh_lease(${row.id}, ${refresher}, 30)`;
+    setTimeout(() => void sql`select provider_tokens.release_refresh_lease(${row.id}, ${refresher})`.catch(() => {}), 1_000);
     const t0 = Date.now();
     expect((await postJson("disconnect", alice.token, { provider: "reddit" })).status).toBe(200);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
@@ -135,14 +135,14 @@ describe("disconnect and a refresh in flight", () => {
     // The engine's compare-and-set on (lease owner, version) refuses a late write.
     const envelope = `v1.${row.encryption_key_id}.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAA`;
     const [saved] = await sql`
-      select public.save_refreshed_tokens(${row.id}, ${refresher}, ${leased!.version}, ${envelope}, null, ${row.encryption_key_id}, now() + interval '1 hour') as ok`;
+      select provider_tokens.save_refreshed_tokens(${row.id}, ${refresher}, ${leased!.version}, ${envelope}, null, ${row.encryption_key_id}, now() + interval '1 hour') as ok`;
     expect(saved!.ok).toBe(false);
     expect((await connectionsOf(sql, alice.id, "reddit"))[0]!.status).toBe("disconnected");
   });
 
   it("goes ahead after a bounded wait when the lease stays taken", async () => {
     const { row } = await connected(alice, "quickbooks", "dis-7");
-    await sql`select 1 from public.acquire_refresh_lease(${row.id}, ${crypto.randomUUID()}, 120)`;
+    await sql`select 1 from provider_tokens.acquire_refresh_lease(${row.id}, ${crypto.randomUUID()}, 120)`;
     const t0 = Date.now();
     expect((await postJson("disconnect", alice.token, { provider: "quickbooks" })).status).toBe(200);
     expect(Date.now() - t0).toBeLessThan(20_000);

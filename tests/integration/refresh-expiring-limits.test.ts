@@ -154,7 +154,7 @@ describe("refresh-expiring: partitions", () => {
     expect(summaries.reduce((n, s) => n + s.refreshed, 0)).toBe(60);
     expect(summaries.reduce((n, s) => n + s.failed + s.needs_reauth, 0)).toBe(0);
     // What each partition refreshed is exactly its share of the table.
-    const shares = await sql`select public.connection_partition(id, 4) as p, count(*)::int as n from public.platform_connections
+    const shares = await sql`select provider_tokens.connection_partition(id, 4) as p, count(*)::int as n from public.platform_connections
       where id in ${sql(rows.map((r) => r.id))} group by 1`;
     for (const { p, n } of shares) {
       expect(summaries.filter((s) => s.partition === p).reduce((k, s) => k + s.refreshed, 0)).toBe(n);

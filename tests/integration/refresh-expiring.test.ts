@@ -193,8 +193,8 @@ describe("the schedule", () => {
   it("pg_cron alone refreshes a connection nobody reads, one run per partition through net.http_post and Vault", async () => {
     const [job] = await sql`select schedule, command from cron.job where jobname = 'refresh-expiring-tokens'`;
     expect(job!.schedule).toBe("* * * * *");
-    expect(job!.command).toBe("select public.request_refresh_runs()");
-    const [{ partitions }] = await sql`select public.refresh_partitions() as partitions` as unknown as [{ partitions: number }];
+    expect(job!.command).toBe("select provider_tokens.request_refresh_runs()");
+    const [{ partitions }] = await sql`select provider_tokens.refresh_partitions() as partitions` as unknown as [{ partitions: number }];
     const since = new Date();
     const seeded = await seedConnection(sql, { userId: user.id, provider: "quickbooks", account: "realm-cron", expiresIn: 90 });
     await setScheduleActive(sql, true);

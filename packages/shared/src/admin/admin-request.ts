@@ -1,15 +1,14 @@
 import { ApiError } from "../http/api-error.ts";
 import { isUuid, optionalString, rejectUnknownFields, requiredString } from "../http/fields.ts";
 import { PROVIDER_IDS } from "../providers/provider-ids.ts";
+import { CONNECTION_STATUSES, type ConnectionStatus } from "../engine/transitions.ts";
 
 /**
  * Parsers of token-admin's routes, query strings and bodies: pure functions that name the exact field at
  * fault (`invalid_request`) and bound every value, so hostile input never reaches SQL unchecked.
  */
 
-export const CONNECTION_STATUSES = ["connected", "token_expired", "needs_reauth", "disconnected", "error"] as const;
-export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
-/** `failing`: any live connection that needs attention (failures, expired, needs_reauth, error). */
+/** `failing`: any live connection that needs attention (failures, expired, needs_reauth). */
 export type StatusFilter = ConnectionStatus | "failing";
 const STATUS_FILTERS: readonly string[] = [...CONNECTION_STATUSES, "failing"];
 

@@ -94,7 +94,7 @@ export async function refreshMany(
       try {
         const leased = await acquireLease(deps.sql, row.id, owner, leaseOf(deps));
         if (!leased || leased.status === "disconnected" || leased.refresh_token === null) {
-          if (leased) await deps.sql`select public.release_refresh_lease(${row.id}, ${owner})`;
+          if (leased) await deps.sql`select provider_tokens.release_refresh_lease(${row.id}, ${owner})`;
           summary.skipped += 1;
           continue;
         }

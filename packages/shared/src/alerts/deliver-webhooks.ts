@@ -109,7 +109,7 @@ export async function deliverWebhooks(deps: DeliverDeps, opts: DeliverOptions): 
   const summary: DeliverSummary = { claimed: 0, delivered: 0, failed: 0, dead: 0, disabled: 0 };
   const leaseSeconds = Math.ceil((opts.timeoutMs * Math.ceil(opts.batch / opts.concurrency)) / 1000) + 30;
   const rows = await deps.sql<Claimed[]>`
-    select * from public.claim_webhook_deliveries(${opts.batch}, ${Math.min(leaseSeconds, 3600)})`;
+    select * from provider_tokens.claim_webhook_deliveries(${opts.batch}, ${Math.min(leaseSeconds, 3600)})`;
   summary.claimed = rows.length;
   let next = 0;
   // Endpoints this run disabled: their remaining claimed deliveries were made dead with them, not sent.
@@ -122,7 +122,7 @@ export async function deliverWebhooks(deps: DeliverDeps, opts: DeliverOptions): 
       const ok = result.status !== null && result.status >= 200 && result.status < 300;
       const retryAt = ok ? null : nextRetryAt(row.attempts + 1, opts.retryScheduleMs, Date.now());
       const [rec] = await deps.sql<{ disabled: string | null }[]>`
-        select public.record_webhook_attempt(${row.delivery_id}, ${result.status}, ${result.error},
+        select provider_tokens.record_webhook_attempt(${row.delivery_id}, ${result.status}, ${result.error},
           ${Date.now() - started}, ${retryAt}, make_interval(secs => ${opts.disableAfterMs / 1000})) as disabled`;
       if (ok) summary.delivered += 1;
       else if (retryAt) summary.failed += 1;

@@ -1,4 +1,5 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
+import type { ConnectionStatus } from "../engine/transitions.ts";
 import { errorCodeOf, ProviderTokensError } from "./provider-tokens-error.ts";
 
 /** `get-token`'s answer. */
@@ -16,7 +17,7 @@ export interface ProviderToken {
 export interface ConnectionSummary {
   readonly provider: string;
   readonly account: string;
-  readonly status: "connected" | "token_expired" | "needs_reauth" | "disconnected" | "error";
+  readonly status: ConnectionStatus;
   readonly expires_at: string | null;
   readonly scopes: readonly string[];
   readonly last_refreshed_at: string | null;

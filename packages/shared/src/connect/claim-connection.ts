@@ -59,7 +59,7 @@ export async function claimConnection(deps: ConnectDeps, userId: string, body: R
   const claim = await deps.sql.begin(async (tx): Promise<Claim> => {
     const [row] = await tx<(ParkedGrantRow & { expired: boolean })[]>`
       select id, user_id, provider, account_id, sealed_grant, metadata, expires_at, expires_at <= now() as expired
-      from public.claim_parked_grant(decode(${hash}, 'hex'))`;
+      from provider_tokens.claim_parked_grant(decode(${hash}, 'hex'))`;
     if (row === undefined) return { kind: "unknown" };
     if (row.user_id.toLowerCase() !== userId.toLowerCase()) return { kind: "refused", row, reason: "other_user" };
     if (row.expired) return { kind: "refused", row, reason: "expired" };
@@ -133,7 +133,7 @@ async function audit(
   const provider = isProviderId(row.provider) ? (row.provider as ProviderId) : null;
   const status = revocation?.outcome === "failed" ? (revocation.status ?? null) : null;
   await sql`
-    select public.log_token_event(
+    select provider_tokens.log_token_event(
       ${connectionId ?? null}::uuid, 'connect', ${outcome}, ${status}::integer, ${errorCode ?? null}::text,
       ${Math.max(0, Math.round(durationMs))}::integer, ${row.user_id}::uuid, ${provider}::text)`;
 }

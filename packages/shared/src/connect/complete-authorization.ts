@@ -88,7 +88,7 @@ export async function completeAuthorization(deps: ConnectDeps, request: Request)
 
   const [row] = await deps.sql<StateRow[]>`
     select id, user_id, provider, code_verifier, redirect_to, scopes, account_id, metadata
-    from public.consume_oauth_state(decode(${hash}, 'hex'))`;
+    from provider_tokens.consume_oauth_state(decode(${hash}, 'hex'))`;
   if (row === undefined) return invalidCallbackResponse(request, '"state" is unknown, expired or already used', deps.config.errorPageUrl);
 
   const started = Date.now();
@@ -227,7 +227,7 @@ async function audit(
 ): Promise<void> {
   const provider = isProviderId(row.provider) ? (row.provider as ProviderId) : null;
   await sql`
-    select public.log_token_event(
+    select provider_tokens.log_token_event(
       ${connectionId ?? null}::uuid, 'connect', ${outcome}, ${httpStatus ?? null}::integer, ${errorCode ?? null}::text,
       ${Math.max(0, Math.round(durationMs))}::integer, ${row.user_id}::uuid, ${provider}::text)`;
 }

@@ -117,7 +117,7 @@ export async function disconnectConnection(
       returning old.access_token, old.refresh_token`;
   } finally {
     // The wipe clears the lease; if it never ran, give the lease back rather than block refreshes for a minute.
-    if (leased !== undefined) await sql`select public.release_refresh_lease(${id}, ${owner})`.catch(() => {});
+    if (leased !== undefined) await sql`select provider_tokens.release_refresh_lease(${id}, ${owner})`.catch(() => {});
   }
   // A refreshed set parked because its save failed (engine/persist-refreshed.ts) is a live grant too. This
   // runs after the wipe: nothing parks once the version moved, and a park in flight held the wipe back.
@@ -153,7 +153,7 @@ async function takeLease(sql: Sql, id: string, owner: string): Promise<Connectio
   for (;;) {
     const [row] = await sql<ConnectionRow[]>`
       select id, provider, account_id, access_token, refresh_token, metadata
-      from public.acquire_refresh_lease(${id}, ${owner}, ${DISCONNECT_LEASE_SECONDS})`;
+      from provider_tokens.acquire_refresh_lease(${id}, ${owner}, ${DISCONNECT_LEASE_SECONDS})`;
     if (row !== undefined || Date.now() >= deadline) return row;
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
@@ -195,5 +195,5 @@ async function logEvent(
   durationMs: number,
 ): Promise<void> {
   await sql`
-    select public.log_token_event(${id}::uuid, 'disconnect', ${outcome}, ${status ?? null}::integer, ${errorCode ?? null}::text, ${durationMs}::integer)`;
+    select provider_tokens.log_token_event(${id}::uuid, 'disconnect', ${outcome}, ${status ?? null}::integer, ${errorCode ?? null}::text, ${durationMs}::integer)`;
 }

@@ -33,7 +33,7 @@ export async function sweepExpiredGrants(deps: ConnectDeps, limit = SWEEP_BATCH)
   const started = Date.now();
   const rows = await deps.sql<ParkedGrantRow[]>`
     select id, user_id, provider, account_id, sealed_grant, metadata, expires_at
-    from public.claim_expired_parked_grants(${limit})`;
+    from provider_tokens.claim_expired_parked_grants(${limit})`;
   let revoked = 0;
   let unsupported = 0;
   let failed = 0;
@@ -46,7 +46,7 @@ export async function sweepExpiredGrants(deps: ConnectDeps, limit = SWEEP_BATCH)
       else if (result.outcome === "unsupported") unsupported += 1;
       else failed += 1;
       await deps.sql`
-        select public.log_token_event(
+        select provider_tokens.log_token_event(
           null::uuid, 'connect', 'failure', ${result.outcome === "failed" ? (result.status ?? null) : null}::integer,
           'unclaimed', null::integer, ${row.user_id}::uuid, ${isProviderId(row.provider) ? row.provider : null}::text)`.catch(() => {});
       deps.logger.info("parked_grant_expired", {

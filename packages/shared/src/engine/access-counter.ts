@@ -9,7 +9,7 @@ interface Counts {
 
 /**
  * Counts get-token calls per connection in memory (tokens served, those served to the service role, calls
- * refused) and writes them in one upsert per connection every `flushMs` (public.record_token_access: one row
+ * refused) and writes them in one upsert per connection every `flushMs` (provider_tokens.record_token_access: one row
  * per connection per hour). The hot path stays one read; a crash loses at most one interval of counts, which
  * are statistics, not state.
  */
@@ -22,7 +22,7 @@ export function createAccessCounter(sql: () => Sql, flushMs = 10_000) {
     const batch = pending;
     pending = new Map();
     for (const [id, c] of batch) {
-      await sql()`select public.record_token_access(${id}::uuid, ${c.reads}::integer, ${c.serviceReads}::integer, ${c.refused}::integer)`.catch(() => {});
+      await sql()`select provider_tokens.record_token_access(${id}::uuid, ${c.reads}::integer, ${c.serviceReads}::integer, ${c.refused}::integer)`.catch(() => {});
     }
   }
 

@@ -58,20 +58,20 @@ export async function readConnection(sql: Sql, id: string): Promise<ConnectionRo
 }
 
 export async function acquireLease(sql: Sql, id: string, owner: string, seconds: number): Promise<ConnectionRow | null> {
-  const [row] = await sql<ConnectionRow[]>`select * from public.acquire_refresh_lease(${id}, ${owner}, ${seconds})`;
+  const [row] = await sql<ConnectionRow[]>`select * from provider_tokens.acquire_refresh_lease(${id}, ${owner}, ${seconds})`;
   return row ?? null;
 }
 
 export async function releaseLease(sql: Sql, id: string, owner: string): Promise<void> {
-  await sql`select public.release_refresh_lease(${id}, ${owner})`;
+  await sql`select provider_tokens.release_refresh_lease(${id}, ${owner})`;
 }
 
 export async function claimDue(sql: Sql, batch: number, leaseSeconds: number, owner: string, windowSeconds: number): Promise<ConnectionRow[]> {
-  return sql<ConnectionRow[]>`select * from public.claim_due_connections(${batch}, ${leaseSeconds}, ${owner}, ${windowSeconds})`;
+  return sql<ConnectionRow[]>`select * from provider_tokens.claim_due_connections(${batch}, ${leaseSeconds}, ${owner}, ${windowSeconds})`;
 }
 
 export async function claimDueValidations(sql: Sql, batch: number, leaseSeconds: number, owner: string): Promise<ConnectionRow[]> {
-  return sql<ConnectionRow[]>`select * from public.claim_due_validations(${batch}, ${leaseSeconds}, ${owner})`;
+  return sql<ConnectionRow[]>`select * from provider_tokens.claim_due_validations(${batch}, ${leaseSeconds}, ${owner})`;
 }
 
 export interface SaveTokens {
@@ -94,7 +94,7 @@ export interface SaveTokens {
  */
 export async function saveRefreshed(sql: Sql, t: SaveTokens): Promise<boolean> {
   const [row] = await sql<{ saved: boolean }[]>`
-    select public.save_refreshed_tokens(
+    select provider_tokens.save_refreshed_tokens(
       ${t.id}, ${t.owner}, ${t.expectedVersion}, ${t.accessToken}, ${t.refreshToken}, ${t.keyId},
       ${t.expiresAt}, ${t.refreshTokenExpiresAt},
       array(select jsonb_array_elements_text(${JSON.stringify(t.scopes)}::text::jsonb)), ${t.tokenType}, null
@@ -103,13 +103,13 @@ export async function saveRefreshed(sql: Sql, t: SaveTokens): Promise<boolean> {
 }
 
 /**
- * Parks a refreshed set whose save keeps failing (public.park_refreshed_tokens): one insert into
+ * Parks a refreshed set whose save keeps failing (provider_tokens.park_refreshed_tokens): one insert into
  * pending_token_sets, nothing written to the connection row. False when the row moved on (version,
  * disconnected, gone).
  */
 export async function parkRefreshed(sql: Sql, t: Omit<SaveTokens, "owner" | "refreshToken"> & { refreshToken: string }): Promise<boolean> {
   const [row] = await sql<{ parked: boolean }[]>`
-    select public.park_refreshed_tokens(
+    select provider_tokens.park_refreshed_tokens(
       ${t.id}, ${t.expectedVersion}, ${t.accessToken}, ${t.refreshToken}, ${t.keyId}, ${t.expiresAt}, ${t.refreshTokenExpiresAt},
       array(select jsonb_array_elements_text(${JSON.stringify(t.scopes)}::text::jsonb)), ${t.tokenType}
     ) as parked`;
@@ -118,9 +118,9 @@ export async function parkRefreshed(sql: Sql, t: Omit<SaveTokens, "owner" | "ref
 
 export type ApplyParkedResult = "applied" | "stale" | "not_owner" | "none";
 
-/** Copies a parked set into its connection under the caller's lease (public.apply_parked_tokens). */
+/** Copies a parked set into its connection under the caller's lease (provider_tokens.apply_parked_tokens). */
 export async function applyParked(sql: Sql, id: string, owner: string): Promise<ApplyParkedResult> {
-  const [row] = await sql<{ result: ApplyParkedResult }[]>`select public.apply_parked_tokens(${id}, ${owner}) as result`;
+  const [row] = await sql<{ result: ApplyParkedResult }[]>`select provider_tokens.apply_parked_tokens(${id}, ${owner}) as result`;
   return row?.result ?? "none";
 }
 
@@ -146,23 +146,23 @@ export async function recordFailure(
   sql: Sql, id: string, owner: string, code: string, message: string, retryAt: Date | null, newStatus: string | null,
 ): Promise<boolean> {
   const [row] = await sql<{ ok: boolean | null }[]>`
-    select public.record_refresh_failure(${id}, ${owner}, ${code}, ${message}, ${retryAt}, ${newStatus}) as ok`;
+    select provider_tokens.record_refresh_failure(${id}, ${owner}, ${code}, ${message}, ${retryAt}, ${newStatus}) as ok`;
   return row?.ok === true;
 }
 
 export async function recordValidated(sql: Sql, id: string, owner: string, nextAttemptAt: Date): Promise<boolean> {
-  const [row] = await sql<{ ok: boolean | null }[]>`select public.record_token_validated(${id}, ${owner}, ${nextAttemptAt}) as ok`;
+  const [row] = await sql<{ ok: boolean | null }[]>`select provider_tokens.record_token_validated(${id}, ${owner}, ${nextAttemptAt}) as ok`;
   return row?.ok === true;
 }
 
 export async function deferConnection(sql: Sql, id: string, owner: string, nextAttemptAt: Date): Promise<void> {
-  await sql`select public.defer_connection(${id}, ${owner}, ${nextAttemptAt})`;
+  await sql`select provider_tokens.defer_connection(${id}, ${owner}, ${nextAttemptAt})`;
 }
 
 export async function logEvent(
   sql: Sql,
   e: { connectionId: string | null; action: string; outcome: string; httpStatus?: number | null; errorCode?: string | null; durationMs?: number | null; userId?: string | null; provider?: string | null },
 ): Promise<void> {
-  await sql`select public.log_token_event(${e.connectionId}, ${e.action}, ${e.outcome}, ${e.httpStatus ?? null},
+  await sql`select provider_tokens.log_token_event(${e.connectionId}, ${e.action}, ${e.outcome}, ${e.httpStatus ?? null},
     ${e.errorCode ?? null}, ${e.durationMs ?? null}, ${e.userId ?? null}, ${e.provider ?? null})`;
 }

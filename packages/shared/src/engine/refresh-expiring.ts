@@ -381,12 +381,12 @@ export function recordOutcome(gate: ProviderGate, provider: string, outcome: Ref
 export async function claimDuePartition(
   sql: Sql, batch: number, leaseSeconds: number, owner: string, windowSeconds: number, partition: number, partitions: number,
 ): Promise<ConnectionRow[]> {
-  return sql<ConnectionRow[]>`select * from public.claim_due_connections(${batch}, ${leaseSeconds}, ${owner}, ${windowSeconds}, ${partition}, ${partitions})`;
+  return sql<ConnectionRow[]>`select * from provider_tokens.claim_due_connections(${batch}, ${leaseSeconds}, ${owner}, ${windowSeconds}, ${partition}, ${partitions})`;
 }
 
 /** claim_due_validations over one partition. */
 export async function claimDueValidationsPartition(
   sql: Sql, batch: number, leaseSeconds: number, owner: string, partition: number, partitions: number,
 ): Promise<ConnectionRow[]> {
-  return sql<ConnectionRow[]>`select * from public.claim_due_validations(${batch}, ${leaseSeconds}, ${owner}, ${partition}, ${partitions})`;
+  return sql<ConnectionRow[]>`select * from provider_tokens.claim_due_validations(${batch}, ${leaseSeconds}, ${owner}, ${partition}, ${partitions})`;
 }

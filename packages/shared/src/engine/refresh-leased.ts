@@ -12,7 +12,7 @@ import {
 import { clockOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
 import { keepAliveAt, keepAliveDaysFromEnv } from "../oauth/keepalive.ts";
 import { DEFAULT_SAVE_POLICY, persistRefreshed, type SavePolicy } from "./persist-refreshed.ts";
-import { MISCONFIGURED_PAUSE_MS, TRANSITIONS } from "./transitions.ts";
+import { failureStatus, MISCONFIGURED_PAUSE_MS, TRANSITIONS } from "./transitions.ts";
 
 /** Retry backoff of a failing connection: full jitter, 30 s base, capped at one hour. */
 export const RETRY_BACKOFF = { baseMs: 30_000, capMs: 3_600_000 } as const;
@@ -148,7 +148,7 @@ export async function refreshLeased(
       await logEvent(deps.sql, { connectionId: row.id, action: "refresh", outcome: "failure", errorCode: "save_failed", durationMs }).catch(() => {});
     } else {
       const keepAlive = keepAliveAt(provider.definition.tokens.refreshTokenIdleSeconds, set.expiresAt, nowOf(deps), keepAliveDaysFromEnv(deps.env));
-      if (keepAlive && result.persisted === "saved") await deps.sql`select public.schedule_keepalive(${row.id}, ${keepAlive})`.catch(() => {});
+      if (keepAlive && result.persisted === "saved") await deps.sql`select provider_tokens.schedule_keepalive(${row.id}, ${keepAlive})`.catch(() => {});
       deps.logger.info("refreshed", {
         provider: row.provider, rotated: set.refreshTokenRotated, duration_ms: durationMs, persisted: result.persisted,
         save_attempts: result.attempts, unsaved_ms: unsavedMs,
@@ -257,7 +257,7 @@ async function recordProviderFailure(
     retryAt = new Date(now.getTime() + Math.max(MIN_RETRY_MS, backoffDelay(Math.min(row.consecutive_failures, 20), RETRY_BACKOFF)));
   }
   if (transition.retry === "provider_pause") retryAt = new Date(now.getTime() + MISCONFIGURED_PAUSE_MS);
-  if (await recordFailure(deps.sql, row.id, owner, err.code, err.message, retryAt, transition.status === "needs_reauth" ? "needs_reauth" : null)) released();
+  if (await recordFailure(deps.sql, row.id, owner, err.code, err.message, retryAt, failureStatus(transition))) released();
   deps.logger.warn("refresh_failed", { provider: row.provider, code: err.code, http_status: err.status, upstream_error: err.error, duration_ms: durationMs });
   await logEvent(deps.sql, { connectionId: row.id, action: "refresh", outcome: "failure", httpStatus: err.status ?? null, errorCode: err.code, durationMs });
   return {

@@ -1,4 +1,11 @@
 /**
+ * The statuses a connection can have. This list owns them: the database's platform_connections_status_check
+ * and record_refresh_failure follow it (tests/integration/connection-status.test.ts compares them).
+ */
+export const CONNECTION_STATUSES = ["connected", "token_expired", "needs_reauth", "disconnected"] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+/**
  * What a refresh outcome does to a connection: the one table the engine acts on (README, "Status
  * transitions"). A provider-wide fault (bad client credentials) is not the user's: their rows stay as they
  * are. Rate limits and outages never send a user to reconnect; only the provider saying the grant is gone does.
@@ -7,7 +14,7 @@ export type Outcome = "success" | "reauth_required" | "client_misconfigured" | "
 
 export interface Transition {
   /** The status the row gets; `keep` leaves it, `lapsed` is connected or token_expired by the access token's expiry. */
-  status: "connected" | "needs_reauth" | "keep" | "lapsed";
+  status: Extract<ConnectionStatus, "connected" | "needs_reauth"> | "keep" | "lapsed";
   /** Whether consecutive_failures is reset (success) or counted. */
   failures: "reset" | "count" | "keep";
   /** When to try again: never (user must reconnect), the provider's wait, a backoff, or a provider-wide pause. */
@@ -21,6 +28,14 @@ export const TRANSITIONS: Readonly<Record<Outcome, Transition>> = {
   rate_limited: { status: "lapsed", failures: "count", retry: "retry_after" },
   transient: { status: "lapsed", failures: "count", retry: "backoff" },
 };
+
+/**
+ * The status record_refresh_failure is told to set; null lets it apply `keep` or `lapsed` itself (it holds
+ * the row's current status and expiry under its lock).
+ */
+export function failureStatus(transition: Transition): ConnectionStatus | null {
+  return transition.status === "needs_reauth" ? "needs_reauth" : null;
+}
 
 /** How long a provider with bad client credentials is left alone before the next try. */
 export const MISCONFIGURED_PAUSE_MS = 15 * 60_000;

@@ -26,7 +26,7 @@ export async function refreshNow(deps: EngineDeps, connectionId: string, waitMs 
   }
   if (!row) return { outcome: "busy" };
   if (row.refresh_token === null || (row.status !== "connected" && row.status !== "token_expired")) {
-    await deps.sql`select public.release_refresh_lease(${row.id}, ${owner})`;
+    await deps.sql`select provider_tokens.release_refresh_lease(${row.id}, ${owner})`;
     return { outcome: "not_refreshable", reason: row.refresh_token === null ? "the connection has no refresh token" : `the connection is ${row.status}` };
   }
   const outcome: RefreshOutcome = await refreshLeased(deps, row, owner);

@@ -1,13 +1,13 @@
 import type { Sql } from "../db/create-sql.ts";
 import { PROVIDER_IDS } from "../providers/provider-ids.ts";
 import { resolveIfConfigured } from "../providers/resolve-provider.ts";
+import { CONNECTION_STATUSES, type ConnectionStatus } from "../engine/transitions.ts";
 import { keyIdsOf, keyUsage, type KeyUsage } from "./key-usage.ts";
 
-const STATUSES = ["connected", "token_expired", "needs_reauth", "disconnected", "error"] as const;
 
 export interface ProviderHealth {
   configured: boolean;
-  connections: Record<(typeof STATUSES)[number], number>;
+  connections: Record<ConnectionStatus, number>;
   /** Connections currently backing off after failed refreshes. */
   retrying: number;
   /** Connections whose access token has lapsed. */
@@ -33,7 +33,7 @@ export async function tokenHealth(sql: Sql, env: Readonly<Record<string, string 
   for (const id of PROVIDER_IDS) {
     providers[id] = {
       configured: resolveIfConfigured(id, env).configured,
-      connections: Object.fromEntries(STATUSES.map((s) => [s, 0])) as ProviderHealth["connections"],
+      connections: Object.fromEntries(CONNECTION_STATUSES.map((s) => [s, 0])) as ProviderHealth["connections"],
       retrying: 0, expired: 0, failures_last_hour: {}, client_misconfigured: false,
     };
   }
