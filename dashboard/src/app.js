@@ -42,7 +42,7 @@ function Health({ health }) {
     <table id="health"><thead><tr><th>provider</th>${STATUSES.map((s) => html`<th>${s}</th>`)}<th>retrying</th><th>failures (1 h)</th></tr></thead>
     <tbody>${rows.map(([p, h]) => html`<tr class=${h.client_misconfigured ? "bad" : ""}>
       <td>${p}${h.configured ? "" : html` <span class="tag">not configured</span>`}${h.client_misconfigured ? html` <span class="tag bad">client rejected</span>` : ""}</td>
-      ${STATUSES.map((s) => html`<td class=${"num " + (h.connections[s] > 0 && s === "needs_reauth" ? "bad" : "")}>${h.connections[s]}</td>`)}
+      ${STATUSES.map((s) => html`<td class=${"num " + (h.connections[s] > 0 && (s === "needs_reauth" || s === "error") ? "bad" : "")}>${h.connections[s]}</td>`)}
       <td class="num">${h.retrying}</td>
       <td>${Object.entries(h.failures_last_hour).map(([c, n]) => `${c} ${n}`).join(", ") || "—"}</td></tr>`)}</tbody></table></section>`;
 }

@@ -4,7 +4,8 @@
  * pg_catalog holds it, the statuses record_refresh_failure accepts, and what each row of TRANSITIONS does to a
  * leased row through the functions the engine calls.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import type { ConnectionSummaryStatus } from "../../packages/shared/src/client/provider-tokens-client.ts";
 import {
   CONNECTION_STATUSES, failureStatus, TRANSITIONS, type ConnectionStatus, type Outcome, type Transition,
 } from "../../packages/shared/src/engine/transitions.ts";
@@ -46,6 +47,10 @@ async function lease(id: string): Promise<{ owner: string; version: string }> {
 }
 
 describe("connection statuses: the database follows transitions.ts", () => {
+  it("the browser client's status type is the same list (it spells it out to import nothing of the server)", () => {
+    expectTypeOf<ConnectionSummaryStatus>().toEqualTypeOf<ConnectionStatus>();
+  });
+
   it("platform_connections_status_check allows exactly CONNECTION_STATUSES", async () => {
     const [row] = await sql<{ def: string }[]>`
       select pg_get_constraintdef(k.oid) as def from pg_constraint k
@@ -53,12 +58,12 @@ describe("connection statuses: the database follows transitions.ts", () => {
     const allowed = [...row!.def.matchAll(/'([^']*)'::text/g)].map((m) => m[1]);
     expect(allowed.sort()).toEqual([...CONNECTION_STATUSES].sort());
     const id = await insertConnection("check", "connected", false, 0);
-    await expect(sql`update public.platform_connections set status = 'error' where id = ${id}`).rejects.toMatchObject({ code: "23514" });
+    await expect(sql`update public.platform_connections set status = 'broken' where id = ${id}`).rejects.toMatchObject({ code: "23514" });
   });
 
   it("record_refresh_failure accepts exactly CONNECTION_STATUSES as p_new_status", async () => {
     const id = await insertConnection("new-status", "connected", false, 0);
-    for (const status of [...CONNECTION_STATUSES, "error", "unknown"]) {
+    for (const status of [...CONNECTION_STATUSES, "unknown"]) {
       await sql`update public.platform_connections set status = 'connected' where id = ${id}`;
       const { owner } = await lease(id);
       const call = sql`select provider_tokens.record_refresh_failure(${id}, ${owner}, 'transient', null, null, ${status}) as ok`;

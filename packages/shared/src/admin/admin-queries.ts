@@ -20,7 +20,7 @@ export interface AdminConnection {
 export function statusCondition(sql: Sql, status: StatusFilter | undefined) {
   if (status === undefined) return sql`true`;
   if (status === "failing") {
-    return sql`c.status <> 'disconnected' and (c.consecutive_failures > 0 or c.status in ('needs_reauth', 'token_expired'))`;
+    return sql`c.status <> 'disconnected' and (c.consecutive_failures > 0 or c.status in ('needs_reauth', 'error', 'token_expired'))`;
   }
   return sql`c.status = ${status}`;
 }

@@ -8,7 +8,7 @@ import { CONNECTION_STATUSES, type ConnectionStatus } from "../engine/transition
  * fault (`invalid_request`) and bound every value, so hostile input never reaches SQL unchecked.
  */
 
-/** `failing`: any live connection that needs attention (failures, expired, needs_reauth). */
+/** `failing`: any live connection that needs attention (failures, expired, needs_reauth, error). */
 export type StatusFilter = ConnectionStatus | "failing";
 const STATUS_FILTERS: readonly string[] = [...CONNECTION_STATUSES, "failing"];
 

@@ -4,7 +4,7 @@
  */
 export {
   createProviderTokensClient, withoutResultParams,
-  type BrowserLocation, type CompletedConnection, type ConnectionSummary, type ProviderToken, type ProviderTokensClient, type StartOptions,
+  type BrowserLocation, type CompletedConnection, type ConnectionSummary, type ConnectionSummaryStatus, type ProviderToken, type ProviderTokensClient, type StartOptions,
 } from "./provider-tokens-client.ts";
 export {
   errorCodeOf, PROVIDER_TOKENS_ERROR_CODES, ProviderTokensError, type ErrorRemedy, type ProviderTokensErrorCode,

@@ -1,5 +1,4 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
-import type { ConnectionStatus } from "../engine/transitions.ts";
 import { errorCodeOf, ProviderTokensError } from "./provider-tokens-error.ts";
 
 /** `get-token`'s answer. */
@@ -13,11 +12,17 @@ export interface ProviderToken {
   readonly account: string;
 }
 
+/**
+ * A connection's status as `connections` reports it. The client imports nothing of the server, so it spells
+ * the list out; tests/integration/connection-status.test.ts checks it against the server's.
+ */
+export type ConnectionSummaryStatus = "connected" | "token_expired" | "needs_reauth" | "disconnected" | "error";
+
 /** One entry of `connections` (never a token). */
 export interface ConnectionSummary {
   readonly provider: string;
   readonly account: string;
-  readonly status: ConnectionStatus;
+  readonly status: ConnectionSummaryStatus;
   readonly expires_at: string | null;
   readonly scopes: readonly string[];
   readonly last_refreshed_at: string | null;

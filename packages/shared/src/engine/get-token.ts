@@ -252,7 +252,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
 
   async function serve(found: ConnectionRow): Promise<TokenResponse> {
     if (found.status === "disconnected" || found.access_token === null) throw new EngineError("not_connected", "no such connection");
-    if (found.status === "needs_reauth") throw needsReauth();
+    if (found.status === "needs_reauth" || found.status === "error") throw needsReauth();
     // Neither token of a row whose key left the ring can be read: say which key, rather than a provider outage.
     if (found.encryption_key_id && !deps.ring.has(found.encryption_key_id)) {
       throw new CryptoError("key_unavailable", "the stored token's key id is not in the key ring", found.encryption_key_id);

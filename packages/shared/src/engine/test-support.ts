@@ -40,7 +40,7 @@ export function fakeClock(start = T0): Clock {
   return { now: () => t, advance: (ms) => void (t += ms), set: (ms) => void (t = ms) };
 }
 
-const FUNCTION = /public\.(\w+)\s*\(/;
+const FUNCTION = /provider_tokens\.(\w+)\s*\(/;
 
 /** A tagged-template `Sql` over `store`, whose leases lapse by `clock`. */
 export function fakeSql(store: FakeStore, clock: Clock): Sql {

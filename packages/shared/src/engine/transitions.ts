@@ -1,8 +1,12 @@
 /**
  * The statuses a connection can have. This list owns them: the database's platform_connections_status_check
  * and record_refresh_failure follow it (tests/integration/connection-status.test.ts compares them).
+ *
+ * `error` is never written by the engine: it is the operator's quarantine (set by hand, kept by the public
+ * schema's promise). A connection in `error` is served like `needs_reauth`, never claimed by the schedule, and
+ * a reconnect brings it back.
  */
-export const CONNECTION_STATUSES = ["connected", "token_expired", "needs_reauth", "disconnected"] as const;
+export const CONNECTION_STATUSES = ["connected", "token_expired", "needs_reauth", "disconnected", "error"] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 /**
