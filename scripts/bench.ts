@@ -17,7 +17,7 @@ import { join } from "node:path";
 import os from "node:os";
 import postgres from "postgres";
 import { parseKeyRing } from "../packages/shared/src/crypto/key-ring.ts";
-import { encryptConnectionTokens } from "../packages/shared/src/db/connection-tokens.ts";
+import { encryptConnectionTokens } from "../packages/shared/src/crypto/connection-tokens.ts";
 import { PROVIDER_CATALOG } from "../packages/shared/src/providers/catalog.ts";
 import { emulatorEnv, startEmulator } from "./emulator/server.ts";
 import { closedLoop, percentile, request } from "./bench/load.ts";

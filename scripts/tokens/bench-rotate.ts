@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import postgres from "postgres";
 import { parseKeyRing } from "../../packages/shared/src/crypto/key-ring.ts";
-import { encryptConnectionTokens } from "../../packages/shared/src/db/connection-tokens.ts";
+import { encryptConnectionTokens } from "../../packages/shared/src/crypto/connection-tokens.ts";
 import { rotateKey } from "../../packages/shared/src/ops/rotate-key.ts";
 import { ensureUser } from "../stack/users.ts";
 import { resolveTarget } from "./target.ts";

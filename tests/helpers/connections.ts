@@ -2,7 +2,7 @@
 import type postgres from "postgres";
 import { parseKeyRing, type KeyRing } from "../../packages/shared/src/crypto/key-ring.ts";
 import { readFunctionsDotEnv } from "../../scripts/stack/config.ts";
-import { encryptConnectionTokens } from "../../packages/shared/src/db/connection-tokens.ts";
+import { encryptConnectionTokens } from "../../packages/shared/src/crypto/connection-tokens.ts";
 import { loadKeys } from "../../scripts/stack/keys.ts";
 import { emulator } from "./emulator.ts";
 

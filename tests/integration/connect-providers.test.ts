@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decryptForRow } from "../../packages/shared/src/db/connection-tokens.ts";
+import { decryptForRow } from "../../packages/shared/src/crypto/connection-tokens.ts";
 import { PROVIDER_CATALOG } from "../../packages/shared/src/providers/catalog.ts";
 import { PROVIDER_IDS } from "../../packages/shared/src/providers/provider-ids.ts";
 import { clientIdOf } from "../../scripts/emulator/server.ts";

@@ -7,7 +7,7 @@ import type { ConnectionRow } from "../../packages/shared/src/engine/connection-
  */
 import { createHash } from "node:crypto";
 import type postgres from "postgres";
-import { decryptConnectionToken } from "../../packages/shared/src/db/connection-tokens.ts";
+import { decryptConnectionToken } from "../../packages/shared/src/crypto/connection-tokens.ts";
 import { EMULATOR_URL, TEST_APP_URL } from "../helpers/stack-env.ts";
 import { API_URL, callFunction } from "../helpers/stack.ts";
 

@@ -5,7 +5,7 @@
  * (Discord, X: a spent refresh token is refused at once), with real concurrent callers.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { decryptConnectionToken } from "../../packages/shared/src/db/connection-tokens.ts";
+import { decryptConnectionToken } from "../../packages/shared/src/crypto/connection-tokens.ts";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
 import { functionKeyRing, seedConnection, setScheduleActive } from "../helpers/connections.ts";
 import { emulator } from "../helpers/emulator.ts";

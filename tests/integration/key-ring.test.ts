@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseKeyRing, type KeyRing } from "../../packages/shared/src/crypto/key-ring.ts";
-import { encryptConnectionTokens } from "../../packages/shared/src/db/connection-tokens.ts";
+import { encryptConnectionTokens } from "../../packages/shared/src/crypto/connection-tokens.ts";
 import { up } from "../../scripts/stack/lifecycle.ts";
 import { FUNCTION_LOG_DIR, GATEWAY_LOG, ROOT } from "../../scripts/stack/paths.ts";
 import { readFileSync, readdirSync } from "node:fs";

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseKeyRing, type KeyRing } from "../../packages/shared/src/crypto/key-ring.ts";
-import { encryptConnectionTokens } from "../../packages/shared/src/db/connection-tokens.ts";
+import { encryptConnectionTokens } from "../../packages/shared/src/crypto/connection-tokens.ts";
 import { up } from "../../scripts/stack/lifecycle.ts";
 import { callFunction, db, keys, userToken } from "../helpers/stack.ts";
 import { emulator } from "../helpers/emulator.ts";

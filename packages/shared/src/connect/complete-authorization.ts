@@ -1,5 +1,5 @@
 import type { Sql } from "../db/create-sql.ts";
-import { decryptForRow } from "../db/connection-tokens.ts";
+import { decryptForRow } from "../crypto/connection-tokens.ts";
 import { userRef } from "../log/logger.ts";
 import { parseAuthorizationCallback, type AuthorizationCallback } from "../oauth/authorization-callback.ts";
 import { CallbackError } from "../oauth/callback-error.ts";

@@ -1,5 +1,5 @@
 import type { Sql } from "../db/create-sql.ts";
-import { decryptConnectionToken } from "../db/connection-tokens.ts";
+import { decryptConnectionToken } from "../crypto/connection-tokens.ts";
 import { ApiError } from "../http/api-error.ts";
 import { optionalString, rejectUnknownFields, requiredString } from "../http/fields.ts";
 import { userRef } from "../log/logger.ts";

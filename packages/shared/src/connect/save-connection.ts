@@ -1,6 +1,6 @@
 import type { KeyRing } from "../crypto/key-ring.ts";
 import type { Sql } from "../db/create-sql.ts";
-import { encryptConnectionTokens } from "../db/connection-tokens.ts";
+import { encryptConnectionTokens } from "../crypto/connection-tokens.ts";
 import type { TokenSet } from "../oauth/token-set.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
 import { connectionTiming } from "./connection-timing.ts";

@@ -1,4 +1,4 @@
-import { encryptForRow } from "../db/connection-tokens.ts";
+import { encryptForRow } from "../crypto/connection-tokens.ts";
 import { ApiError } from "../http/api-error.ts";
 import { userRef } from "../log/logger.ts";
 import { createAuthorizationRequest } from "../oauth/authorization-url.ts";

@@ -1,4 +1,4 @@
-import { decryptConnectionToken } from "../db/connection-tokens.ts";
+import { decryptConnectionToken } from "../crypto/connection-tokens.ts";
 import { CryptoError } from "../crypto/crypto-error.ts";
 import { isProviderId } from "../providers/provider-ids.ts";
 import { resolveIfConfigured } from "../providers/resolve-provider.ts";

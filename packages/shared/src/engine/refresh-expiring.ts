@@ -1,4 +1,4 @@
-import { decryptConnectionToken } from "../db/connection-tokens.ts";
+import { decryptConnectionToken } from "../crypto/connection-tokens.ts";
 import type { Sql } from "../db/create-sql.ts";
 import { DEFAULT_RATE_LIMIT_DELAY_MS } from "../oauth/classify-provider-failure.ts";
 import { isProviderError } from "../oauth/provider-error.ts";

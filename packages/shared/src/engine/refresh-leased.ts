@@ -1,4 +1,4 @@
-import { decryptConnectionToken, encryptConnectionTokens } from "../db/connection-tokens.ts";
+import { decryptConnectionToken, encryptConnectionTokens } from "../crypto/connection-tokens.ts";
 import { backoffDelay } from "../oauth/backoff-delay.ts";
 import { isProviderError, type ProviderError, type ProviderErrorCode, type RateLimitScope } from "../oauth/provider-error.ts";
 import type { RefreshedTokenSet } from "../oauth/refresh-grant.ts";

@@ -5,7 +5,7 @@
  * compare-and-set on lease owner and version); real concurrency and the real functions are the integration
  * tests' business.
  */
-import { encryptConnectionTokens } from "../db/connection-tokens.ts";
+import { encryptConnectionTokens } from "../crypto/connection-tokens.ts";
 import type { Sql } from "../db/create-sql.ts";
 import { parseKeyRing, type KeyRing } from "../crypto/key-ring.ts";
 import { HEX_K1 } from "../crypto/test-keys.ts";

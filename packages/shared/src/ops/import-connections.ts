@@ -1,6 +1,6 @@
 import { connectionMetadata } from "../providers/provider-hooks.ts";
 import type { KeyRing } from "../crypto/key-ring.ts";
-import { decryptConnectionToken, encryptConnectionTokens } from "../db/connection-tokens.ts";
+import { decryptConnectionToken, encryptConnectionTokens } from "../crypto/connection-tokens.ts";
 import type { Sql } from "../db/create-sql.ts";
 import { acquireLease, releaseLease } from "../engine/connection-store.ts";
 import type { ImportLineError, ImportRecord } from "./import-records.ts";

@@ -1,7 +1,7 @@
 import type { AadContext } from "../crypto/aad.ts";
 import type { KeyRing } from "../crypto/key-ring.ts";
 import { reencryptSecret } from "../crypto/reencrypt-secret.ts";
-import { CONNECTIONS_TABLE } from "../db/connection-tokens.ts";
+import { CONNECTIONS_TABLE } from "../crypto/connection-tokens.ts";
 import type { Sql } from "../db/create-sql.ts";
 import { acquireLease, releaseLease } from "../engine/connection-store.ts";
 import { CryptoError } from "../crypto/crypto-error.ts";

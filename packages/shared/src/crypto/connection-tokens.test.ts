@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseKeyRing } from "../crypto/key-ring.ts";
+import { parseKeyRing } from "./key-ring.ts";
 import { carryRefreshToken, decryptConnectionToken, encryptConnectionTokens } from "./connection-tokens.ts";
 
 const K1 = "k1:" + "11".repeat(32);

@@ -1,7 +1,7 @@
-import { decryptSecret } from "../crypto/decrypt-secret.ts";
-import { encryptSecret } from "../crypto/encrypt-secret.ts";
-import type { KeyRing } from "../crypto/key-ring.ts";
-import { needsReencryption, reencryptSecret } from "../crypto/reencrypt-secret.ts";
+import { decryptSecret } from "./decrypt-secret.ts";
+import { encryptSecret } from "./encrypt-secret.ts";
+import type { KeyRing } from "./key-ring.ts";
+import { needsReencryption, reencryptSecret } from "./reencrypt-secret.ts";
 
 /** The table whose token columns these helpers encrypt; part of every ciphertext's associated data. */
 export const CONNECTIONS_TABLE = "public.platform_connections";
