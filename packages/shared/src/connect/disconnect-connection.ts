@@ -21,7 +21,8 @@ interface TokenPair {
   refresh_token: string | null;
 }
 
-interface ConnectionRow {
+/** What a disconnect reads of a row: enough to revoke its tokens at the provider. */
+interface RevocableRow {
   id: string;
   provider: string;
   account_id: string;
@@ -81,7 +82,7 @@ export async function disconnectConnection(
   const started = Date.now();
   const owner = crypto.randomUUID();
   const leased = await takeLease(sql, id, owner);
-  const row = leased ?? (await sql<ConnectionRow[]>`
+  const row = leased ?? (await sql<RevocableRow[]>`
     select id, provider, account_id, access_token, refresh_token, metadata
     from public.platform_connections where id = ${id}`)[0];
   if (row === undefined) throw new ApiError("not_connected", `no ${providerId} connection`);
@@ -148,10 +149,10 @@ export async function disconnectConnection(
   return { disconnected: true, revocation: revocation.outcome };
 }
 
-async function takeLease(sql: Sql, id: string, owner: string): Promise<ConnectionRow | undefined> {
+async function takeLease(sql: Sql, id: string, owner: string): Promise<RevocableRow | undefined> {
   const deadline = Date.now() + DISCONNECT_LEASE_WAIT_MS;
   for (;;) {
-    const [row] = await sql<ConnectionRow[]>`
+    const [row] = await sql<RevocableRow[]>`
       select id, provider, account_id, access_token, refresh_token, metadata
       from provider_tokens.acquire_refresh_lease(${id}, ${owner}, ${DISCONNECT_LEASE_SECONDS})`;
     if (row !== undefined || Date.now() >= deadline) return row;
@@ -162,7 +163,7 @@ async function takeLease(sql: Sql, id: string, owner: string): Promise<Connectio
 async function revoke(
   deps: ConnectDeps,
   providerId: ProviderId,
-  row: ConnectionRow,
+  row: RevocableRow,
 ): Promise<{ outcome: RevocationOutcome; status?: number | undefined; reason?: string | undefined }> {
   if (PROVIDER_CATALOG[providerId].revocation === undefined) return { outcome: "unsupported" };
   if (row.access_token === null && row.refresh_token === null) return { outcome: "skipped" };
