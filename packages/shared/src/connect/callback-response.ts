@@ -27,8 +27,6 @@ export const CONNECT_ERROR_CODES = [
 
 /**
  * One of {@link CONNECT_ERROR_CODES}.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
  */
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];
 
@@ -92,8 +90,6 @@ export function invalidCallbackResponse(request: Request, message: string, error
 /**
  * Reads `OAUTH_ERROR_URL`: an absolute http(s) URL without user info or fragment, or undefined (unset or
  * malformed: the plain-text page is used then).
- *
- * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.11
  */
 export function parseErrorPageUrl(value: string | undefined): { url: string | undefined; invalid: boolean } {
   const raw = value?.trim() ?? "";

@@ -40,7 +40,6 @@ type Claim =
  *
  * @throws ApiError `invalid_request` (malformed, unknown, expired or used id: 400), `forbidden` (another
  *   user's grant: 403), `provider_not_configured`.
- * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.7.1
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.12
  */
 export async function claimConnection(deps: ConnectDeps, userId: string, body: Record<string, unknown>): Promise<ClaimResult> {

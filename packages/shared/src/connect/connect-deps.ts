@@ -60,7 +60,6 @@ export function connectConfig(env: ProviderEnv, logger?: Logger): ConnectConfig 
  * The configured callback URL.
  *
  * @throws TypeError when it is not configured (the function answers a fixed 500; the log names the variable).
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2
  */
 export function callbackUrlOf(config: ConnectConfig): string {
   if (config.callbackUrl instanceof TypeError) throw config.callbackUrl;

@@ -21,7 +21,6 @@ export interface GrantToPark {
  * as one ciphertext bound to the new row, only the SHA-256 of the connect id.
  *
  * @returns The connect id for the browser (never stored, never logged in full).
- * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.7.1
  */
 export async function parkGrant(sql: Sql, ring: KeyRing, grant: GrantToPark): Promise<{ connectId: string; expiresAt: Date }> {
   const connectId = newConnectId();

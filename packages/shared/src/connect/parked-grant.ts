@@ -32,8 +32,6 @@ export function newConnectId(): string {
 /**
  * Whether a value has the form {@link newConnectId} issues, so anything else is refused before it reaches
  * the database.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.10
  */
 export function isWellFormedConnectId(value: unknown): value is string {
   return typeof value === "string" && CONNECT_ID_FORM.test(value);
@@ -42,8 +40,6 @@ export function isWellFormedConnectId(value: unknown): value is string {
 /**
  * SHA-256 of a connect id, as 64 lower-case hex characters: only this digest is stored, so a copy of the
  * table cannot be used to claim a grant.
- *
- * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.7.1
  */
 export async function connectIdHashHex(connectId: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(connectId)));
@@ -53,8 +49,6 @@ export async function connectIdHashHex(connectId: string): Promise<string> {
 /**
  * A short reference to a connect id for log lines (the first 8 hex characters of its SHA-256 under a
  * label): enough to follow one flow through the logs, useless for claiming it.
- *
- * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.7.1
  */
 export async function connectIdRef(connectId: string): Promise<string> {
   return (await connectIdHashHex(`provider-tokens/connect:${connectId}`)).slice(0, 8);

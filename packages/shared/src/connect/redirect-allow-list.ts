@@ -50,7 +50,6 @@ export function parseAllowedRedirects(value: string | undefined): { allowed: All
  * operator did not list would make the callback an open redirector (RFC 9700 section 4.11).
  *
  * @throws ApiError `invalid_request` naming `"redirect_to"`.
- * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.11
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.15
  */
 export function checkRedirectTo(value: string, allowed: readonly AllowedRedirect[]): URL {

@@ -36,7 +36,6 @@ const ATTEMPTS = 3;
  * `connected_at` now. Metadata is merged.
  *
  * @returns The row id and whether an existing row was reused.
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.4
  */
 export async function saveConnection(sql: Sql, ring: KeyRing, input: NewConnection): Promise<{ id: string; reconnected: boolean }> {
   const { userId, provider, accountId, tokens } = input;

@@ -26,8 +26,6 @@ const REVOKE_CONCURRENCY = 8;
  * sends every 5 minutes). Each grant is deleted as it is taken (`claim_expired_parked_grants`: overlapping sweeps never share a row),
  * then revoked at its provider, at most 8 at a time; a failed revocation is logged and audited, the grant is
  * gone either way.
- *
- * @see https://www.rfc-editor.org/rfc/rfc7009
  */
 export async function sweepExpiredGrants(deps: ConnectDeps, limit = SWEEP_BATCH): Promise<SweepSummary> {
   const started = Date.now();

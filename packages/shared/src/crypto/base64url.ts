@@ -14,7 +14,6 @@ export function encodeBase64Url(bytes: Uint8Array): string {
  * one byte string has exactly one textual form.
  *
  * @throws TypeError when `text` is not canonical unpadded base64url.
- * @see https://www.rfc-editor.org/rfc/rfc4648#section-5
  */
 export function decodeBase64Url(text: string): Uint8Array<ArrayBuffer> {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {

@@ -13,16 +13,12 @@ export const CRYPTO_ERROR_CODES = ["key_ring_invalid", "envelope_malformed", "de
 
 /**
  * One of {@link CRYPTO_ERROR_CODES}.
- *
- * @see https://www.w3.org/TR/WebCryptoAPI/#aes-gcm
  */
 export type CryptoErrorCode = (typeof CRYPTO_ERROR_CODES)[number];
 
 /**
  * Error thrown by the encryption primitives. Its message and enumerable properties never contain key
  * material, plaintext or ciphertext; only key ids, positions and lengths.
- *
- * @see https://www.w3.org/TR/WebCryptoAPI/#aes-gcm
  */
 export class CryptoError extends Error {
   /** Stable machine-readable code; branch on this, not on the message. */

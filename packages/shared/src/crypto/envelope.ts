@@ -10,29 +10,21 @@ export const ENVELOPE_VERSION = "v1";
 
 /**
  * AES-GCM IV length in bytes (96 bits, the size GCM is specified for).
- *
- * @see https://nvlpubs.nist.gov/nistpubs/Legacy/SP/nistspecialpublication800-38d.pdf
  */
 export const IV_LENGTH = 12;
 
 /**
  * AES-GCM authentication tag length in bytes.
- *
- * @see https://nvlpubs.nist.gov/nistpubs/Legacy/SP/nistspecialpublication800-38d.pdf
  */
 export const TAG_LENGTH = 16;
 
 /**
  * Pattern of a key id: 1 to 32 characters from `[A-Za-z0-9_-]`.
- *
- * @see https://nvlpubs.nist.gov/nistpubs/Legacy/SP/nistspecialpublication800-38d.pdf
  */
 export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
 /**
  * The parts of an encrypted value as stored: `v1.<key id>.<iv base64url>.<ciphertext+tag base64url>`.
- *
- * @see https://nvlpubs.nist.gov/nistpubs/Legacy/SP/nistspecialpublication800-38d.pdf
  */
 export interface Envelope {
   readonly version: typeof ENVELOPE_VERSION;
@@ -57,7 +49,6 @@ export function formatEnvelope(envelope: Envelope): string {
  * Parses the text form of an envelope without decrypting it.
  *
  * @throws CryptoError `envelope_malformed` naming the part that is wrong.
- * @see https://nvlpubs.nist.gov/nistpubs/Legacy/SP/nistspecialpublication800-38d.pdf
  */
 export function parseEnvelope(text: string): Envelope {
   if (typeof text !== "string") throw new CryptoError("envelope_malformed", '"envelope" must be a string');
@@ -83,7 +74,6 @@ export function parseEnvelope(text: string): Envelope {
  * The key id an envelope was encrypted with (what the database also keeps in its key-id column).
  *
  * @throws CryptoError `envelope_malformed`.
- * @see https://nvlpubs.nist.gov/nistpubs/Legacy/SP/nistspecialpublication800-38d.pdf
  */
 export function keyIdOf(envelope: string): string {
   return parseEnvelope(envelope).keyId;

@@ -24,7 +24,6 @@ export function buildIdentityRequest(provider: ResolvedProvider, accessToken: st
  * Reads the account id at the catalog's dotted `idField` (e.g. `data.id`, `0.tenantId`); numbers become strings.
  *
  * @throws ProviderError classified for failures; `transient` when the field is missing.
- * @see https://developer.xero.com/documentation/guides/oauth2/tenants
  */
 export async function parseIdentityResponse(
   provider: ResolvedProvider,
@@ -85,8 +84,6 @@ function callbackParamOf(provider: ResolvedProvider): string {
  * answer naming another company or store), `true` when it does.
  *
  * @throws ProviderError for any other failure (the callback reports `identity_failed`, not a mismatch).
- * @see https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/companyinfo
- * @see https://x-series-api.lightspeedhq.com/reference/getretailer
  */
 export async function parseAccountConfirmation(
   provider: ResolvedProvider,
@@ -129,7 +126,6 @@ function fieldAt(fields: unknown, path: string): unknown {
  * duplicates. One Xero grant reaches every organisation the user picked on the consent screen.
  *
  * @throws ProviderError `transient` when the answer is not such a list or lists no tenant.
- * @see https://developer.xero.com/documentation/guides/oauth2/tenants
  */
 export function xeroTenantIds(provider: ResolvedProvider, fields: unknown): string[] {
   // readResponseBody exposes a JSON array under numeric keys ("0", "1", ...).

@@ -30,7 +30,6 @@ export interface AuthorizationCallback {
  *
  * @param expectedState - When given, `state` must equal it (otherwise the caller looks the state up itself).
  * @throws CallbackError.
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
  */
 export function parseAuthorizationCallback(
   provider: ResolvedProvider,

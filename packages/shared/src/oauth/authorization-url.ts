@@ -44,7 +44,6 @@ export function requestedScopes(provider: ResolvedProvider, scopes?: readonly st
  * Reddit `duration=permanent`).
  *
  * @throws TypeError naming a missing field, a missing challenge where PKCE is required, or a reserved extra parameter.
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1
  * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.3
  */
 export function buildAuthorizationUrl(provider: ResolvedProvider, input: AuthorizationUrlInput): URL {
@@ -77,8 +76,6 @@ export function buildAuthorizationUrl(provider: ResolvedProvider, input: Authori
 
 /**
  * A started authorization: the URL plus what must be kept server-side until the callback.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1
  */
 export interface AuthorizationRequest {
   readonly url: URL;

@@ -15,7 +15,6 @@ export const DEFAULT_BACKOFF = Object.freeze({ baseMs: 1_000, capMs: 900_000 });
  * @param random - Source of uniform numbers in [0, 1); injectable for tests.
  * @returns Whole milliseconds.
  * @throws TypeError naming the argument when attempt, baseMs or capMs is negative or not finite.
- * @see https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
  */
 export function backoffDelay(
   attempt: number,

@@ -11,15 +11,11 @@ export const CALLBACK_ERROR_CODES = ["access_denied", "authorization_failed", "s
 
 /**
  * One of {@link CALLBACK_ERROR_CODES}.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
  */
 export type CallbackErrorCode = (typeof CALLBACK_ERROR_CODES)[number];
 
 /**
  * The provider's redirect cannot be used. Upstream `error` and `error_description` are kept.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
  */
 export class CallbackError extends Error {
   /** Stable code. */

@@ -23,8 +23,6 @@ export const MIN_RATE_LIMIT_DELAY_MS = 30_000;
 
 /**
  * An HTTP answer that is a failure (non-2xx, or a 2xx carrying an `error` field).
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export interface HttpFailure {
   readonly status: number;
@@ -34,8 +32,6 @@ export interface HttpFailure {
 
 /**
  * Options of the classifiers.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export interface ClassifyOptions {
   /** Reference time for HTTP-date `Retry-After` (default: now). */
@@ -119,7 +115,6 @@ function genericCodeFor(provider: ResolvedProvider, operation: ProviderOperation
  * {@link MIN_RATE_LIMIT_DELAY_MS}; `rateLimitScope` is the matching rule's `scope`, else the catalog's
  * `rateLimit.scope`. A `Retry-After` on other failures (503) is kept as well.
  *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  * @see https://www.rfc-editor.org/rfc/rfc6585#section-4
  */
 export function classifyHttpFailure(
@@ -186,8 +181,6 @@ export function classifyNetworkError(
 /**
  * Classifies whatever a provider call produced: a `Response` (its body is read here) or a thrown network error.
  * For use by callers that fetch on their own; the token client's parse functions call the same logic.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export async function classifyProviderFailure(
   provider: ResolvedProvider,

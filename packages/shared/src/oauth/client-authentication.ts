@@ -26,7 +26,6 @@ export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | "n
  * `client_secret_post` adds `client_id` and `client_secret` to the body; `none` adds only `client_id` (a
  * public client, as Etsy's token endpoint and Twitch's revocation expect); `omit` adds nothing.
  *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-2 (method names)
  */
 export function applyClientAuthentication(

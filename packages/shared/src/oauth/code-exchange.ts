@@ -26,7 +26,6 @@ export interface CodeExchangeInput {
  * `code_verifier`), plus catalog extras (Shopify `expiring=1` for expiring offline tokens).
  *
  * @throws TypeError naming a missing field, or a missing `codeVerifier` for providers that require PKCE.
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3
  * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.5
  */
 export function buildCodeExchangeRequest(provider: ResolvedProvider, input: CodeExchangeInput): Request {

@@ -18,8 +18,6 @@ export type RateLimitScope = "connection" | "provider";
 
 /**
  * Fields of a {@link ProviderError} besides its code and message.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export interface ProviderErrorDetails {
   /** Provider id. */
@@ -44,8 +42,6 @@ export interface ProviderErrorDetails {
  * A classified provider failure. Branch on `code`. Upstream `error`, `error_description` and HTTP `status` are
  * kept for logs and the connection's `last_error`; no token or client secret is ever part of the message or of
  * an enumerable property (descriptions are redacted before they are stored; `cause` is non-enumerable).
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export class ProviderError extends Error {
   /** Stable machine-readable code. */
@@ -86,8 +82,6 @@ export class ProviderError extends Error {
 
 /**
  * Whether `value` is a {@link ProviderError}, optionally with a given code.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export function isProviderError(value: unknown, code?: ProviderErrorCode): value is ProviderError {
   return value instanceof ProviderError && (code === undefined || value.code === code);

@@ -7,16 +7,12 @@ export const REDACTED = "[redacted]";
 
 /**
  * Upstream descriptions longer than this are cut, so a provider echoing a whole request cannot flood logs.
- *
- * @see https://cheatsheetseries.owasp.org/cheatsheets/Logging_Cheat_Sheet.html#data-to-exclude
  */
 export const MAX_DESCRIPTION_LENGTH = 300;
 
 /**
  * Replaces every occurrence of the given secrets (tokens, client secret) in upstream text, then truncates it.
  * Secrets shorter than 6 characters are ignored (they would redact ordinary words).
- *
- * @see https://cheatsheetseries.owasp.org/cheatsheets/Logging_Cheat_Sheet.html#data-to-exclude
  */
 export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
   let out = text;

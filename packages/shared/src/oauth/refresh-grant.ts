@@ -19,8 +19,6 @@ export interface ConnectionContext {
 
 /**
  * A {@link TokenSet} from a refresh: it always has a refresh token (the new one, or the stored one).
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 export type RefreshedTokenSet = TokenSet & { readonly refreshToken: string };
 
@@ -30,7 +28,6 @@ export type RefreshedTokenSet = TokenSet & { readonly refreshToken: string };
  *
  * @throws TypeError `"refresh_token" must be a non-empty string`.
  * @throws ProviderConfigError `invalid_endpoint_parameter` for a missing or malformed `{shop}`/`{domain_prefix}`/`{tenant}`.
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  * @see https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#refresh-the-access-token
  */
 export function buildRefreshRequest(provider: ResolvedProvider, refreshToken: string, context: ConnectionContext = {}): Request {
@@ -52,7 +49,6 @@ export function buildRefreshRequest(provider: ResolvedProvider, refreshToken: st
  * `refreshTokenRotated` tells whether a different one came.
  *
  * @throws ProviderError with the provider's classification.
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 export async function parseRefreshResponse(
   provider: ResolvedProvider,

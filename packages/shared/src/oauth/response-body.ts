@@ -48,7 +48,6 @@ export function parseResponseText(text: string, contentType: string | null, allo
  * Reads a response body once and parses it with {@link parseResponseText}.
  *
  * @throws whatever reading the stream throws (an abort or network error); callers classify it as transient.
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  */
 export async function readResponseBody(response: Response, allowForm = false): Promise<ResponseBody> {
   const text = await response.text();

@@ -13,7 +13,6 @@ export const MAX_RETRY_AFTER_MS = 86_400_000;
  * @param now - Reference time for HTTP-dates.
  * @returns Milliseconds to wait (0 for a date in the past, clamped to {@link MAX_RETRY_AFTER_MS}), or
  *   `undefined` when absent or unparseable.
- * @see https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3
  */
 export function parseRetryAfter(value: string | null | undefined, now: Date): number | undefined {
   if (value === null || value === undefined) return undefined;

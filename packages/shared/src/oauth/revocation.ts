@@ -18,8 +18,6 @@ export interface RevocationTokens {
 
 /**
  * Outcome of a revocation: `alreadyInvalid` when the provider said the token was already gone.
- *
- * @see https://www.rfc-editor.org/rfc/rfc7009
  */
 export interface RevocationResult {
   readonly revoked: true;

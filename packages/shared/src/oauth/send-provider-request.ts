@@ -5,28 +5,21 @@ import type { ProviderOperation } from "./provider-error.ts";
  * Default bound on every provider call (10 s), covering connect, headers and body. Chosen well under the
  * refresh engine's lease so that a call can never outlive the lease that protects it; keep any lease at least
  * 3x this value.
- * @see https://dom.spec.whatwg.org/#dom-abortsignal-timeout
  */
 export const PROVIDER_REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * Upper bound accepted for a custom timeout (30 s).
- *
- * @see https://dom.spec.whatwg.org/#dom-abortsignal-timeout
  */
 export const MAX_PROVIDER_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * The fetch function shape the token client needs (global `fetch` fits; tests inject their own).
- *
- * @see https://dom.spec.whatwg.org/#dom-abortsignal-timeout
  */
 export type FetchLike = (input: Request, init?: RequestInit) => Promise<Response>;
 
 /**
  * Options of every call through the token client.
- *
- * @see https://dom.spec.whatwg.org/#dom-abortsignal-timeout
  */
 export interface SendOptions {
   /** Fetch implementation (default: global `fetch`). */
@@ -43,7 +36,6 @@ export interface SendOptions {
  *
  * @throws ProviderError `transient` for network errors, timeouts and aborts.
  * @throws TypeError for a timeout outside (0, {@link MAX_PROVIDER_REQUEST_TIMEOUT_MS}].
- * @see https://dom.spec.whatwg.org/#dom-abortsignal-timeout
  */
 export async function sendProviderRequest(
   provider: { readonly id: string },

@@ -18,8 +18,6 @@ export const TEST_ENV: Readonly<Record<string, string>> = Object.fromEntries(
 
 /**
  * A resolved provider with {@link TEST_ENV} credentials plus `extraEnv`.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 export function testProvider(id: ProviderId, extraEnv: Record<string, string> = {}): ResolvedProvider {
   return resolveProvider(id, { ...TEST_ENV, ...extraEnv });
@@ -27,8 +25,6 @@ export function testProvider(id: ProviderId, extraEnv: Record<string, string> = 
 
 /**
  * Expected Basic header, computed from the RFC 7617 definition.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 export function basic(id: string, secret: string): string {
   return `Basic ${btoa(`${id}:${secret}`)}`;
@@ -36,8 +32,6 @@ export function basic(id: string, secret: string): string {
 
 /**
  * All request headers as a plain object (lower-case names).
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 export function headersOf(request: Request): Record<string, string> {
   return Object.fromEntries(request.headers);
@@ -45,8 +39,6 @@ export function headersOf(request: Request): Record<string, string> {
 
 /**
  * Form body entries in order.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 export async function formEntries(request: Request): Promise<Array<[string, string]>> {
   return [...new URLSearchParams(await request.clone().text())];
@@ -54,8 +46,6 @@ export async function formEntries(request: Request): Promise<Array<[string, stri
 
 /**
  * A JSON response.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
@@ -63,7 +53,5 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 
 /**
  * A fixed reference time for expiry assertions.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 export const NOW = new Date("2026-11-23T12:00:00.000Z");

@@ -23,8 +23,6 @@ export const ASSUMED_ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
  * - `adjustments`: provider values that were out of bounds and replaced (see token-values.ts), present only
  *   when there were some; field names and reasons only, safe to log.
  * - `raw`: the parsed response, non-enumerable (it holds the tokens).
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  */
 export interface TokenSet {
   readonly accessToken: string;
@@ -41,8 +39,6 @@ export interface TokenSet {
 
 /**
  * Inputs of {@link tokenSetFromFields} besides the response fields.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  */
 export interface TokenSetContext {
   /** Operation, for error messages. */
@@ -57,8 +53,6 @@ export interface TokenSetContext {
 
 /**
  * Reads a count of seconds given as a number or a numeric string (`"3600"`); anything else is undefined.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  */
 export function secondsField(value: unknown): number | undefined {
   if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : undefined;
@@ -84,7 +78,6 @@ const DAY_MS = 86_400_000;
  * `refresh_token_expires_in`).
  *
  * @throws ProviderError `transient` when `access_token` is missing or empty.
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  * @see https://x-series-api.lightspeedhq.com/docs/authorization
  */
 export function tokenSetFromFields(

@@ -21,7 +21,6 @@ export interface ValidationResult {
  * that stated no expiry and brought no RT); a token with an RT is better refreshed.
  *
  * @throws TypeError when the provider defines no validation call, or the access token is empty.
- * @see https://dev.twitch.tv/docs/authentication/validate-tokens
  * @see https://docs.github.com/en/rest/apps/oauth-applications#check-a-token
  */
 export function buildValidationRequest(provider: ResolvedProvider, accessToken: string, context: { readonly endpointParams?: EndpointParams | undefined } = {}): Request {
@@ -36,7 +35,6 @@ export function buildValidationRequest(provider: ResolvedProvider, accessToken: 
  * only reconnecting helps. Other failures are classified as usual (429 → `rate_limited`, 5xx → `transient`).
  *
  * @throws ProviderError.
- * @see https://dev.twitch.tv/docs/authentication/validate-tokens
  */
 export async function parseValidationResponse(
   provider: ResolvedProvider,

@@ -591,7 +591,5 @@ function withDerivedFields(key: string, entry: unknown): unknown {
 /**
  * The validated provider catalog, keyed by provider id. Resolved and validated when this module loads, so a
  * broken entry fails fast instead of at the first refresh.
- *
- * @see docs/providers.md
  */
 export const PROVIDER_CATALOG: Readonly<Record<ProviderId, ProviderDefinition>> = validateCatalog(RAW_PROVIDER_CATALOG);

@@ -12,8 +12,6 @@ export type TemplateParameter = (typeof TEMPLATE_PARAMETERS)[number];
 
 /**
  * Values substituted into endpoint templates. `client_id` is filled from the provider's credentials.
- *
- * @see https://url.spec.whatwg.org/#concept-url-parser
  */
 export type EndpointParams = Partial<Record<TemplateParameter, string>>;
 
@@ -33,7 +31,6 @@ const RULES: Record<TemplateParameter, { pattern: RegExp; expectation: string }>
  * Lists the placeholders of a template.
  *
  * @throws TypeError when a placeholder is not one of {@link TEMPLATE_PARAMETERS}.
- * @see https://url.spec.whatwg.org/#concept-url-parser
  */
 export function templateParameters(template: string): TemplateParameter[] {
   const found: TemplateParameter[] = [];
@@ -72,7 +69,6 @@ export function normalizeShopDomain(input: string): string {
  * @param label - What the URL is, for messages (e.g. `shopify token URL`).
  * @throws ProviderConfigError `invalid_endpoint_parameter` for a missing or malformed value.
  * @throws TypeError for a template that is not an http(s) URL once expanded.
- * @see https://url.spec.whatwg.org/#concept-url-parser
  */
 export function expandEndpoint(template: string, params: EndpointParams, label = "endpoint"): URL {
   const expanded = template.replace(PLACEHOLDER, (_whole, rawName: string) => {

@@ -228,7 +228,6 @@ const API_CALL_DEFAULTS = { method: "GET", auth: "bearer", body: "none" } as con
  *
  * Arrays and dictionaries are replaced whole: an entry that gives `headers` gives all of them.
  *
- * @see https://www.rfc-editor.org/rfc/rfc6749
  * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-2.1.1
@@ -266,36 +265,26 @@ export const PROVIDER_DEFAULTS = {
 /**
  * A catalog entry as written: {@link providerDefinitionSchema} with {@link PROVIDER_DEFAULTS} filled in. `id` and
  * `envPrefix` come from the entry's key (catalog.ts).
- *
- * @see https://github.com/NangoHQ/nango/blob/master/packages/providers/providers.yaml
  */
 export const providerEntrySchema = withDefaults(providerDefinitionSchema, PROVIDER_DEFAULTS);
 
 /**
  * One provider's behaviour as data, every field resolved (see {@link providerDefinitionSchema} for the meaning
  * of each field).
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749
  */
 export type ProviderDefinition = Infer<typeof providerDefinitionSchema>;
 
 /**
  * One catalog entry as written: only what differs from {@link PROVIDER_DEFAULTS}; no `id` or `envPrefix`.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749
  */
 export type ProviderEntry = Omit<Input<typeof providerEntrySchema>, "id" | "envPrefix">;
 
 /**
  * A validation or identity call of a {@link ProviderDefinition}.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749
  */
 export type ProviderApiCall = Infer<typeof apiCall>;
 
 /**
  * A provider-specific error classification rule.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749
  */
 export type ProviderErrorRule = Infer<typeof errorRule>;

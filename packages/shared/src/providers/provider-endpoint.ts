@@ -25,7 +25,6 @@ function definedOnly(params: EndpointParams): EndpointParams {
  * base and may hold `{client_id}`; placeholders are expanded and validated as for endpoints.
  *
  * @throws ProviderConfigError `invalid_endpoint_parameter`.
- * @see https://url.spec.whatwg.org/#concept-url-parser
  */
 export function providerApiUrl(provider: ResolvedProvider, path: string, params: EndpointParams = {}): URL {
   const template = provider.endpoints.api.replace(/\/+$/, "") + path;

@@ -14,7 +14,5 @@ export const PROVIDER_ERROR_CODES = ["reauth_required", "client_misconfigured", 
 
 /**
  * One of {@link PROVIDER_ERROR_CODES}.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];

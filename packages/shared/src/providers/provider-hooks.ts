@@ -32,7 +32,6 @@ export function grantReachesManyAccounts(provider: ProviderId): boolean {
  *
  * @see https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0#step-6-receive-the-authorization-code
  * @see https://x-series-api.lightspeedhq.com/docs/authorization
- * @see https://developer.xero.com/documentation/guides/oauth2/tenants
  * @see https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
  */
 const ACCOUNT_METADATA_KEY: Partial<Record<ProviderId, string>> = {
@@ -45,8 +44,6 @@ const ACCOUNT_METADATA_KEY: Partial<Record<ProviderId, string>> = {
 /**
  * Non-secret facts about a connected account, kept in `platform_connections.metadata`: its account id under
  * the provider's {@link ACCOUNT_METADATA_KEY}, or nothing.
- *
- * @see https://developer.xero.com/documentation/guides/oauth2/tenants
  */
 export function connectionMetadata(provider: ProviderId, accountId: string): Record<string, string> {
   const key = ACCOUNT_METADATA_KEY[provider];
@@ -59,9 +56,6 @@ export function connectionMetadata(provider: ProviderId, accountId: string): Rec
  * `{domain_prefix}`, Microsoft `{tenant}`), the non-empty metadata value of that name, else the account id when
  * the account id is kept under that name. Metadata that no endpoint uses (Xero's `tenant`) is no endpoint value.
  * Missing values are left out: the catalog's `endpointDefaults` (Microsoft `tenant=common`) still apply.
- *
- * @see https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
- * @see https://x-series-api.lightspeedhq.com/docs/authorization
  */
 export function connectionEndpointParams(row: {
   readonly provider: string;
@@ -130,8 +124,6 @@ const CONFIRMATIONS: Partial<Record<ProviderId, AccountConfirmation>> = {
 /**
  * The provider's {@link AccountConfirmation}, or `undefined` for providers whose account id does not come from
  * the callback unsigned.
- *
- * @see https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/companyinfo
  */
 export function accountConfirmation(provider: ProviderId): AccountConfirmation | undefined {
   return CONFIRMATIONS[provider];

@@ -19,22 +19,16 @@ export interface Schema<T, I = T> {
 
 /**
  * The TypeScript type a {@link Schema} yields.
- *
- * @see https://standardschema.dev/
  */
 export type Infer<S> = S extends Schema<infer T, unknown> ? T : never;
 
 /**
  * The TypeScript type a {@link Schema} accepts (fields with defaults may be left out).
- *
- * @see https://standardschema.dev/
  */
 export type Input<S> = S extends Schema<unknown, infer I> ? I : never;
 
 /**
  * A value did not match its schema. `path` is the dotted location, e.g. `spotify.endpoints.token`.
- *
- * @see https://standardschema.dev/
  */
 export class SchemaError extends Error {
   /** Stable code. */
@@ -72,8 +66,6 @@ function join(path: string, key: string | number): string {
 
 /**
  * A string, optionally constrained by a pattern and length.
- *
- * @see https://standardschema.dev/
  */
 export function string(options: { pattern?: RegExp; minLength?: number; describe?: string } = {}): Schema<string> {
   const { pattern, minLength = 0, describe } = options;
@@ -89,8 +81,6 @@ export function string(options: { pattern?: RegExp; minLength?: number; describe
 
 /**
  * A finite number, optionally an integer with a minimum.
- *
- * @see https://standardschema.dev/
  */
 export function number(options: { integer?: boolean; min?: number } = {}): Schema<number> {
   return leaf((value, path) => {
@@ -103,8 +93,6 @@ export function number(options: { integer?: boolean; min?: number } = {}): Schem
 
 /**
  * A boolean.
- *
- * @see https://standardschema.dev/
  */
 export function boolean(): Schema<boolean> {
   return leaf((value, path) => {
@@ -115,8 +103,6 @@ export function boolean(): Schema<boolean> {
 
 /**
  * One of a fixed set of literal values.
- *
- * @see https://standardschema.dev/
  */
 export function oneOf<const T extends readonly (string | number)[]>(values: T): Schema<T[number]> {
   return leaf((value, path) => {
@@ -129,8 +115,6 @@ export function oneOf<const T extends readonly (string | number)[]>(values: T): 
 
 /**
  * An array whose items all match `item`.
- *
- * @see https://standardschema.dev/
  */
 export function array<T, I>(item: Schema<T, I>, options: { minLength?: number } = {}): Schema<readonly T[], readonly I[]> {
   return schema((given, path, fallback) => {
@@ -145,8 +129,6 @@ export function array<T, I>(item: Schema<T, I>, options: { minLength?: number } 
 
 /**
  * A plain object used as a dictionary: every key matches `key`, every value matches `value`.
- *
- * @see https://standardschema.dev/
  */
 export function record<T, I>(
   value: Schema<T, I>,
@@ -167,8 +149,6 @@ export function record<T, I>(
 /**
  * Marks an object field as optional (it may be absent or `undefined`). An absent field stays absent; a present
  * one is completed from the fallback like any other.
- *
- * @see https://standardschema.dev/
  */
 export function optional<T, I>(inner: Schema<T, I>): Schema<T | undefined, I | undefined> & { readonly optional: true } {
   return {
@@ -179,8 +159,6 @@ export function optional<T, I>(inner: Schema<T, I>): Schema<T | undefined, I | u
 
 /**
  * Adds a check to a schema; `check` returns an expectation message when the value is wrong.
- *
- * @see https://standardschema.dev/
  */
 export function refine<T, I>(inner: Schema<T, I>, check: (value: T) => string | undefined): Schema<T, I> {
   return schema((value, path, fallback) => {
@@ -197,8 +175,6 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /**
  * The object type described by a shape: optional fields become `?:`.
- *
- * @see https://standardschema.dev/
  */
 export type ObjectOf<S extends Shape> = Simplify<
   { readonly [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & {
@@ -208,8 +184,6 @@ export type ObjectOf<S extends Shape> = Simplify<
 
 /**
  * The input type of an object shape: optional fields become `?:`.
- *
- * @see https://standardschema.dev/
  */
 export type InputOf<S extends Shape> = Simplify<
   { readonly [K in Exclude<keyof S, OptionalKeys<S>>]: Input<S[K]> } & {
@@ -220,8 +194,6 @@ export type InputOf<S extends Shape> = Simplify<
 /**
  * A strict object: listed fields are validated, any other key is rejected. A missing field takes its value
  * from the fallback's field of the same name; a missing object is built from its fallback alone.
- *
- * @see https://standardschema.dev/
  */
 export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>, InputOf<S>> {
   return schema((given, path, fallback) => {
@@ -243,7 +215,6 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>, InputOf<S
 /**
  * A discriminated union of strict objects: `discriminator` selects which variant shape applies.
  * `variant("kind", { a: { x: number() } })` validates `{ kind: "a", x: 1 }`.
- * @see https://standardschema.dev/
  */
 export function variant<D extends string, V extends Record<string, Shape>>(
   discriminator: D,
@@ -268,8 +239,6 @@ export function variant<D extends string, V extends Record<string, Shape>>(
 
 /**
  * Every field of `T` may be left out, to any depth; arrays and dictionaries count as one value.
- *
- * @see https://standardschema.dev/
  */
 export type DeepPartial<T> = T extends readonly unknown[]
   ? T
@@ -279,8 +248,6 @@ export type DeepPartial<T> = T extends readonly unknown[]
 
 /**
  * `T` where every field that `D` gives a default for may be left out, to any depth.
- *
- * @see https://standardschema.dev/
  */
 export type WithDefaults<T, D> = T extends readonly unknown[]
   ? T
@@ -296,8 +263,6 @@ export type WithDefaults<T, D> = T extends readonly unknown[]
  * A schema whose input may leave out whatever `defaults` gives: parsing fills it in (an optional object that is
  * absent stays absent; one that is present is completed from its defaults). Arrays and dictionaries are
  * replaced whole, never merged.
- *
- * @see https://standardschema.dev/
  */
 export function withDefaults<T, I, const D extends DeepPartial<I>>(inner: Schema<T, I>, defaults: D): Schema<T, WithDefaults<I, D>> {
   return schema((value, path) => inner.parse(value, path, defaults), inner.optional);
