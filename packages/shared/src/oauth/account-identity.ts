@@ -2,9 +2,8 @@ import type { EndpointParams } from "../providers/endpoint-template.ts";
 import { accountConfirmation } from "../providers/provider-hooks.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
 import { buildApiCallRequest } from "./api-call-request.ts";
-import { classifyHttpFailure, classifyNetworkError } from "./classify-provider-failure.ts";
+import { failureOf, readProviderResponse } from "./classify-provider-failure.ts";
 import { ProviderError } from "./provider-error.ts";
-import { readResponseBody, type ResponseBody } from "./response-body.ts";
 
 /**
  * Builds the call that tells which account a token belongs to, for providers whose identity comes from an API
@@ -32,15 +31,8 @@ export async function parseIdentityResponse(
 ): Promise<{ readonly accountId: string }> {
   const identity = provider.definition.identity;
   if (identity.source !== "api") throw new TypeError(`provider "${provider.id}" takes its account id from the ${identity.source}`);
-  let body: ResponseBody;
-  try {
-    body = await readResponseBody(response);
-  } catch (error) {
-    throw classifyNetworkError(provider, "identity", error);
-  }
-  if (!response.ok) {
-    throw classifyHttpFailure(provider, "identity", { status: response.status, headers: response.headers, body }, { now: options.now, secrets: [options.accessToken] });
-  }
+  const body = await readProviderResponse(provider, "identity", response);
+  if (!response.ok) throw failureOf(provider, "identity", response, body, { now: options.now, secrets: [options.accessToken] });
   const value = fieldAt(body.fields, identity.idField);
   if ((typeof value === "string" && value !== "") || (typeof value === "number" && Number.isFinite(value))) {
     return { accountId: String(value) };
@@ -91,16 +83,9 @@ export async function parseAccountConfirmation(
   accountId: string,
   options: { readonly accessToken?: string | undefined; readonly now?: Date | undefined } = {},
 ): Promise<boolean> {
-  let body: ResponseBody;
-  try {
-    body = await readResponseBody(response);
-  } catch (error) {
-    throw classifyNetworkError(provider, "identity", error);
-  }
+  const body = await readProviderResponse(provider, "identity", response);
   if (response.status === 401 || response.status === 403 || response.status === 404) return false;
-  if (!response.ok) {
-    throw classifyHttpFailure(provider, "identity", { status: response.status, headers: response.headers, body }, { now: options.now, secrets: [options.accessToken] });
-  }
+  if (!response.ok) throw failureOf(provider, "identity", response, body, { now: options.now, secrets: [options.accessToken] });
   const fields = accountConfirmation(provider.id)?.answerFields ?? [];
   const named = fields.map((path) => fieldAt(body.fields, path)).find((value) => value !== undefined && value !== null);
   if (named === undefined || named === null) {

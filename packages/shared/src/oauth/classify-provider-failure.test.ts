@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { PROVIDER_IDS, type ProviderId } from "../providers/provider-ids.ts";
-import { classifyNetworkError, classifyProviderFailure, DEFAULT_RATE_LIMIT_DELAY_MS, MIN_RATE_LIMIT_DELAY_MS } from "./classify-provider-failure.ts";
-import { ProviderError, type ProviderErrorCode } from "./provider-error.ts";
+import type { ResolvedProvider } from "../providers/resolve-provider.ts";
+import {
+  classifyNetworkError, DEFAULT_RATE_LIMIT_DELAY_MS, failureOf, MIN_RATE_LIMIT_DELAY_MS, readProviderResponse, type ClassifyOptions,
+} from "./classify-provider-failure.ts";
+import { ProviderError, type ProviderErrorCode, type ProviderOperation } from "./provider-error.ts";
 import { parseRefreshResponse } from "./refresh-grant.ts";
 import { json, NOW, testProvider } from "./test-support.ts";
 
@@ -228,18 +231,31 @@ describe("no secrets in errors", () => {
   });
 });
 
-describe("classifyProviderFailure", () => {
-  it("reads a Response and classifies it", async () => {
-    const error = await classifyProviderFailure(testProvider("discord"), "refresh", json(429, { retry_after: 33 }));
+/** What every caller does with a provider's answer: read it, then classify it. */
+async function classifyAnswer(provider: ResolvedProvider, operation: ProviderOperation, response: Response, options: ClassifyOptions = {}) {
+  return failureOf(provider, operation, response, await readProviderResponse(provider, operation, response), options);
+}
+
+describe("readProviderResponse and failureOf", () => {
+  it("read a Response and classify it", async () => {
+    const error = await classifyAnswer(testProvider("discord"), "refresh", json(429, { retry_after: 33 }));
     expect(error).toMatchObject({ code: "rate_limited", retryAfterMs: 33_000, rateLimitScope: "provider" });
   });
 
+  it("a body that breaks off while read is a transient network failure of the operation, whatever the status", async () => {
+    const broken = new ReadableStream({ pull(c) { c.error(new TypeError("terminated")); } });
+    const read = readProviderResponse(testProvider("spotify"), "refresh", new Response(broken, { status: 200 }));
+    await expect(read).rejects.toMatchObject({ code: "transient", message: "spotify refresh failed: network error (TypeError)" });
+  });
+});
+
+describe("classifyNetworkError", () => {
   it.each([
     [new DOMException("The operation timed out.", "TimeoutError"), "spotify refresh failed: request timed out"],
     [new DOMException("aborted", "AbortError"), "spotify refresh failed: request was aborted"],
     [new TypeError("fetch failed"), "spotify refresh failed: network error (TypeError)"],
-  ])("classifies %s as transient", async (cause, message) => {
-    const error = await classifyProviderFailure(testProvider("spotify"), "refresh", cause);
+  ])("classifies %s as transient", (cause, message) => {
+    const error = classifyNetworkError(testProvider("spotify"), "refresh", cause);
     expect(error).toMatchObject({ code: "transient", message, status: undefined });
   });
 });
@@ -247,27 +263,27 @@ describe("classifyProviderFailure", () => {
 describe("rate limit floor and scope", () => {
   it("never lets Retry-After: 0 (or a date in the past) mean 'again at once'", async () => {
     for (const value of ["0", "0.0", "Mon, 23 Nov 2026 11:00:00 GMT"]) {
-      const error = await classifyProviderFailure(testProvider("spotify"), "refresh", json(429, {}, { "retry-after": value }), { now: NOW });
+      const error = await classifyAnswer(testProvider("spotify"), "refresh", json(429, {}, { "retry-after": value }), { now: NOW });
       expect(error).toMatchObject({ code: "rate_limited", retryAfterMs: MIN_RATE_LIMIT_DELAY_MS });
     }
   });
 
   it("keeps a long Retry-After as it is", async () => {
-    const error = await classifyProviderFailure(testProvider("spotify"), "refresh", json(429, {}, { "retry-after": "86400" }), { now: NOW });
+    const error = await classifyAnswer(testProvider("spotify"), "refresh", json(429, {}, { "retry-after": "86400" }), { now: NOW });
     expect(error.retryAfterMs).toBe(86_400_000);
   });
 
   it("Google's per-user 403 is the connection's limit, its project limit the provider's, on validation calls too", async () => {
-    const perUser = await classifyProviderFailure(testProvider("gmail"), "validate",
+    const perUser = await classifyAnswer(testProvider("gmail"), "validate",
       json(403, { error: { code: 403, message: "User-rate limit exceeded.", errors: [{ reason: "userRateLimitExceeded" }] } }));
     expect(perUser).toMatchObject({ code: "rate_limited", rateLimitScope: "connection" });
-    const project = await classifyProviderFailure(testProvider("gmail"), "validate",
+    const project = await classifyAnswer(testProvider("gmail"), "validate",
       json(403, { error: { code: 403, message: "Rate Limit Exceeded", errors: [{ reason: "rateLimitExceeded" }] } }));
     expect(project).toMatchObject({ code: "rate_limited", rateLimitScope: "provider" });
   });
 
   it("sets no scope on failures that are not rate limits", async () => {
-    const error = await classifyProviderFailure(testProvider("xero"), "refresh", json(503, {}, { "x-rate-limit-problem": "minute" }));
+    const error = await classifyAnswer(testProvider("xero"), "refresh", json(503, {}, { "x-rate-limit-problem": "minute" }));
     expect(error).toMatchObject({ code: "transient", rateLimitScope: undefined });
   });
 });

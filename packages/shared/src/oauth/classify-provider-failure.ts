@@ -179,21 +179,29 @@ export function classifyNetworkError(
 }
 
 /**
- * Classifies whatever a provider call produced: a `Response` (its body is read here) or a thrown network error.
- * For use by callers that fetch on their own; the token client's parse functions call the same logic.
+ * Reads a provider's answer. A body that cannot be read (cut off, over the size limit, unreadable) is a network
+ * failure of `operation`: the caller throws what this throws, whatever the status was.
  */
-export async function classifyProviderFailure(
+export async function readProviderResponse(
   provider: ResolvedProvider,
   operation: ProviderOperation,
-  outcome: Response | unknown,
-  options: ClassifyOptions = {},
-): Promise<ProviderError> {
-  if (!(outcome instanceof Response)) return classifyNetworkError(provider, operation, outcome);
-  let body: ResponseBody;
+  response: Response,
+  allowForm = false,
+): Promise<ResponseBody> {
   try {
-    body = await readResponseBody(outcome, provider.definition.oauth.formEncodedResponses);
+    return await readResponseBody(response, allowForm);
   } catch (error) {
-    return classifyNetworkError(provider, operation, error);
+    throw classifyNetworkError(provider, operation, error);
   }
-  return classifyHttpFailure(provider, operation, { status: outcome.status, headers: outcome.headers, body }, options);
+}
+
+/** The failure a provider's read answer stands for ({@link classifyHttpFailure} over its status, headers and body). */
+export function failureOf(
+  provider: ResolvedProvider,
+  operation: ProviderOperation,
+  response: Response,
+  body: ResponseBody,
+  options: ClassifyOptions = {},
+): ProviderError {
+  return classifyHttpFailure(provider, operation, { status: response.status, headers: response.headers, body }, options);
 }

@@ -2,9 +2,8 @@ import type { EndpointParams } from "../providers/endpoint-template.ts";
 import { providerEndpointUrl } from "../providers/provider-endpoint.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
 import { applyClientAuthentication } from "./client-authentication.ts";
-import { classifyHttpFailure, classifyNetworkError } from "./classify-provider-failure.ts";
+import { failureOf, readProviderResponse } from "./classify-provider-failure.ts";
 import { encodeBody, expandHeaders } from "./request-parts.ts";
-import { readResponseBody, type ResponseBody } from "./response-body.ts";
 
 /**
  * Tokens available for revocation; the catalog says which one the provider revokes.
@@ -85,17 +84,12 @@ export async function parseRevocationResponse(
     await response.body?.cancel();
     return { revoked: true, alreadyInvalid: false };
   }
-  let body: ResponseBody;
-  try {
-    body = await readResponseBody(response);
-  } catch (error) {
-    throw classifyNetworkError(provider, "revoke", error);
-  }
+  const body = await readProviderResponse(provider, "revoke", response);
   const alreadyRevoked = provider.definition.revocation?.alreadyRevokedStatuses ?? [];
   if (alreadyRevoked.includes(response.status) || body.fields?.["error"] === "invalid_token") {
     return { revoked: true, alreadyInvalid: true };
   }
-  throw classifyHttpFailure(provider, "revoke", { status: response.status, headers: response.headers, body }, { now: options.now, secrets: options.secrets });
+  throw failureOf(provider, "revoke", response, body, { now: options.now, secrets: options.secrets });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

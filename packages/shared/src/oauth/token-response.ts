@@ -1,7 +1,6 @@
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
-import { classifyHttpFailure, classifyNetworkError } from "./classify-provider-failure.ts";
+import { failureOf, readProviderResponse } from "./classify-provider-failure.ts";
 import { ProviderError, type ProviderOperation } from "./provider-error.ts";
-import { readResponseBody, type ResponseBody } from "./response-body.ts";
 import { tokenSetFromFields, type TokenSet } from "./token-set.ts";
 
 /**
@@ -36,16 +35,11 @@ export async function parseTokenEndpointResponse(
   options: TokenResponseOptions = {},
 ): Promise<TokenSet> {
   const now = options.now ?? new Date();
-  let body: ResponseBody;
-  try {
-    body = await readResponseBody(response, provider.definition.oauth.formEncodedResponses);
-  } catch (error) {
-    throw classifyNetworkError(provider, operation, error);
-  }
+  const body = await readProviderResponse(provider, operation, response, provider.definition.oauth.formEncodedResponses);
   const secrets = [options.previousRefreshToken];
   const upstreamError = body.fields?.["error"];
   if (!response.ok || (typeof upstreamError === "string" && upstreamError !== "")) {
-    throw classifyHttpFailure(provider, operation, { status: response.status, headers: response.headers, body }, { now, secrets });
+    throw failureOf(provider, operation, response, body, { now, secrets });
   }
   if (body.fields === undefined) {
     throw new ProviderError("transient", `${provider.id} ${operation} failed: HTTP ${response.status} response is not a JSON object`, {

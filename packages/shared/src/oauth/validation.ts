@@ -1,8 +1,7 @@
 import type { EndpointParams } from "../providers/endpoint-template.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
 import { buildApiCallRequest } from "./api-call-request.ts";
-import { classifyHttpFailure, classifyNetworkError } from "./classify-provider-failure.ts";
-import { readResponseBody, type ResponseBody } from "./response-body.ts";
+import { failureOf, readProviderResponse } from "./classify-provider-failure.ts";
 import { boundedSeconds, MAX_EXPIRES_IN_SECONDS } from "./token-values.ts";
 
 /**
@@ -42,15 +41,8 @@ export async function parseValidationResponse(
   options: { readonly accessToken?: string | undefined; readonly now?: Date | undefined } = {},
 ): Promise<ValidationResult> {
   const now = options.now ?? new Date();
-  let body: ResponseBody;
-  try {
-    body = await readResponseBody(response);
-  } catch (error) {
-    throw classifyNetworkError(provider, "validate", error);
-  }
-  if (!response.ok) {
-    throw classifyHttpFailure(provider, "validate", { status: response.status, headers: response.headers, body }, { now, secrets: [options.accessToken] });
-  }
+  const body = await readProviderResponse(provider, "validate", response);
+  if (!response.ok) throw failureOf(provider, "validate", response, body, { now, secrets: [options.accessToken] });
   const expiresIn = boundedSeconds("expires_in", body.fields?.["expires_in"], MAX_EXPIRES_IN_SECONDS).seconds;
   return expiresIn !== undefined ? { valid: true, expiresAt: new Date(now.getTime() + expiresIn * 1000) } : { valid: true };
 }
