@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { providerEndpointUrl } from "./provider-endpoint.ts";
 import { ProviderConfigError } from "./provider-config-error.ts";
-import { configuredProviderIds, resolveProvider, resolveIfConfigured } from "./resolve-provider.ts";
+import { resolveProvider, resolveIfConfigured } from "./resolve-provider.ts";
 import { configError } from "./test-support.ts";
 
 
@@ -121,16 +121,10 @@ describe("resolveProvider", () => {
   });
 });
 
-describe("resolveIfConfigured / configuredProviderIds", () => {
+describe("resolveIfConfigured", () => {
   it("returns not-configured instead of throwing, but still throws for unknown ids", () => {
     const result = resolveIfConfigured("twitch", {});
     expect(result.configured).toBe(false);
     expect(() => resolveIfConfigured("nope", {})).toThrow(ProviderConfigError);
-  });
-
-  it("lists configured ids", () => {
-    expect(
-      configuredProviderIds({ GOOGLE_CLIENT_ID: "a", GOOGLE_CLIENT_SECRET: "b", TWITCH_CLIENT_ID: "c", TWITCH_CLIENT_SECRET: "d" }),
-    ).toEqual(["google", "youtube", "gmail", "google_calendar", "twitch"]);
   });
 });

@@ -2,7 +2,7 @@ import { PROVIDER_CATALOG } from "./catalog.ts";
 import { templateParameters } from "./endpoint-template.ts";
 import { ProviderConfigError } from "./provider-config-error.ts";
 import type { ProviderDefinition } from "./provider-definition.ts";
-import { isProviderId, PROVIDER_IDS, type ProviderId } from "./provider-ids.ts";
+import { isProviderId, type ProviderId } from "./provider-ids.ts";
 
 /**
  * Environment as a plain record (Deno.env.toObject(), process.env, or a test object).
@@ -134,14 +134,6 @@ export function resolveIfConfigured(
     }
     throw error;
   }
-}
-
-/**
- * The provider ids that have credentials in `env` (misconfigured overrides count as not configured).
- *
- */
-export function configuredProviderIds(env: ProviderEnv): ProviderId[] {
-  return PROVIDER_IDS.filter((id) => resolveIfConfigured(id, env).configured);
 }
 
 function checkOverride(id: string, name: string, value: string): void {
