@@ -1,7 +1,7 @@
 import type { EndpointParams } from "../providers/endpoint-template.ts";
 import { accountConfirmation } from "../providers/provider-hooks.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
-import { buildApiCallRequest } from "./api-call-request.ts";
+import { buildApiCallRequest } from "./provider-request.ts";
 import { failureOf, readProviderResponse } from "./classify-provider-failure.ts";
 import { ProviderError } from "./provider-error.ts";
 

@@ -2,7 +2,7 @@ import * as oauth from "oauth4webapi";
 import type { EndpointParams } from "../providers/endpoint-template.ts";
 import { providerEndpointUrl } from "../providers/provider-endpoint.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
-import { requireString } from "./request-parts.ts";
+import { requireString } from "./provider-request.ts";
 
 /**
  * Inputs of {@link buildAuthorizationUrl}.

@@ -1,7 +1,6 @@
 import type { EndpointParams } from "../providers/endpoint-template.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
-import { requireString } from "./request-parts.ts";
-import { buildTokenEndpointRequest } from "./token-endpoint-request.ts";
+import { buildTokenEndpointRequest, requireString } from "./provider-request.ts";
 import { parseTokenEndpointResponse } from "./token-response.ts";
 import type { TokenSet } from "./token-set.ts";
 

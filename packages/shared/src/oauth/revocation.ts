@@ -1,9 +1,8 @@
 import type { EndpointParams } from "../providers/endpoint-template.ts";
 import { providerEndpointUrl } from "../providers/provider-endpoint.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
-import { applyClientAuthentication } from "./client-authentication.ts";
+import { applyClientAuthentication, encodeBody, expandHeaders } from "./provider-request.ts";
 import { failureOf, readProviderResponse } from "./classify-provider-failure.ts";
-import { encodeBody, expandHeaders } from "./request-parts.ts";
 
 /**
  * Tokens available for revocation; the catalog says which one the provider revokes.

@@ -1,6 +1,6 @@
 import type { EndpointParams } from "../providers/endpoint-template.ts";
 import type { ResolvedProvider } from "../providers/resolve-provider.ts";
-import { buildApiCallRequest } from "./api-call-request.ts";
+import { buildApiCallRequest } from "./provider-request.ts";
 import { failureOf, readProviderResponse } from "./classify-provider-failure.ts";
 import { boundedSeconds, MAX_EXPIRES_IN_SECONDS } from "./token-values.ts";
 
