@@ -217,7 +217,10 @@ describe("alerts: provider events", () => {
     expect(await events("provider.client_misconfigured")).toHaveLength(1);
 
     await deliverUntil(() => receiver.received.length >= 2);
-    expect(receiver.received.map((r) => JSON.parse(r.body).type)).toEqual(["provider.client_misconfigured", "provider.recovered"]);
+    // Deliveries run side by side, so they may arrive in either order; each body's timestamp says which came first.
+    const received = receiver.received.map((r) => JSON.parse(r.body) as { type: string; timestamp: string });
+    received.sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+    expect(received.map((e) => e.type)).toEqual(["provider.client_misconfigured", "provider.recovered"]);
     const issued = await emulator.issued("xero");
     const tokens = [...issued.access_tokens, ...issued.refresh_tokens, ...seeded.flatMap((s) => [s.accessToken, s.refreshToken!])];
     expect(tokens.length).toBeGreaterThanOrEqual(12);
