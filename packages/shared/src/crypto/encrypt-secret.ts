@@ -1,4 +1,5 @@
 import { aadBytes, type AadContext } from "./aad.ts";
+import { aesGcmEncrypt } from "./aes-gcm.ts";
 import { ENVELOPE_VERSION, formatEnvelope, IV_LENGTH } from "./envelope.ts";
 import type { KeyRing } from "./key-ring.ts";
 
@@ -15,8 +16,6 @@ export async function encryptSecret(ring: KeyRing, plaintext: string, aad: AadCo
   const keyId = ring.primaryKeyId;
   const key = ring.key(keyId) as CryptoKey;
   const iv = crypto.getRandomValues(new Uint8Array(IV_LENGTH));
-  const ciphertext = new Uint8Array(
-    await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData }, key, new TextEncoder().encode(plaintext)),
-  );
+  const ciphertext = await aesGcmEncrypt(key, iv, additionalData, new TextEncoder().encode(plaintext));
   return formatEnvelope({ version: ENVELOPE_VERSION, keyId, iv, ciphertext });
 }
