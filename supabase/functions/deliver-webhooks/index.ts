@@ -35,7 +35,7 @@ Deno.serve(withHandler(rt, { methods: ["POST"], auth: "service", maxBodyBytes: 1
   const settled = run.then(
     (summary) => summary.claimed > 0 && rt.logger.info("webhooks_delivered", { ...summary }),
     (err) => rt.logger.error("webhooks_failed", { error: (err as Error)?.name }),
-  );
+  ).finally(rt.flushLogs);
   edgeRuntime?.waitUntil?.(settled);
   if (respondAsync) return json({ accepted: true }, 202, { "preference-applied": "respond-async" });
   return json(await run);
