@@ -28,7 +28,7 @@ import { PROVIDER_CATALOG } from "../packages/shared/src/providers/catalog.ts";
 import { emulatorEnv, startEmulator } from "./emulator/server.ts";
 import { closedLoop, percentile, request } from "./bench/load.ts";
 import { benchBacklog } from "./bench/refresh-backlog.ts";
-import { heapSnapshot, profileDuring, summarize } from "./bench/profile.ts";
+import { heapSnapshot, memoryUsage, profileDuring, summarize } from "./bench/profile.ts";
 import { benchHealth } from "./bench/token-health-at-scale.ts";
 import { targetsTable } from "./bench/targets.ts";
 import { loadKeys, signUserToken } from "./stack/keys.ts";
@@ -196,6 +196,7 @@ async function main() {
         max_in_flight_by_provider: Object.fromEntries(BENCH_PROVIDERS.map((p) => [p, stats[p]?.max_in_flight ?? 0])),
         concurrency_limit_by_provider: limits,
         per_provider_concurrency_respected: BENCH_PROVIDERS.every((p) => (stats[p]?.max_in_flight ?? 0) <= limits[p]!),
+        ...(PROFILE ? { memory_usage_after: await memoryUsage(HOST, fnPort + INSPECT_PORT_OFFSET) } : {}),
         function_peak_rss_mb_after: peakRssMb(fnPid).peak,
         function_rss_mb_after: peakRssMb(fnPid).now,
       };

@@ -60,6 +60,19 @@ export async function profileDuring<T>(host: string, port: number, work: () => P
   }
 }
 
+/** Deno.memoryUsage() of the process whose inspector listens on `port` (heap vs. the rest of its RSS). */
+export async function memoryUsage(host: string, port: number): Promise<Record<string, number>> {
+  const ws = await connect(host, port);
+  const send = session(ws);
+  try {
+    const r = await send("Runtime.evaluate", { expression: "JSON.stringify(Deno.memoryUsage())", returnByValue: true });
+    const mb = JSON.parse(r.result.value as string) as Record<string, number>;
+    return Object.fromEntries(Object.entries(mb).map(([k, v]) => [`${k}_mb`, Math.round(v / 1e5) / 10]));
+  } finally {
+    ws.close();
+  }
+}
+
 /** Takes a heap snapshot of the process whose inspector listens on `port`; returns its size in bytes. */
 export async function heapSnapshot(host: string, port: number, file: string): Promise<number> {
   const ws = await connect(host, port);

@@ -48,7 +48,7 @@ export function targetsTable(results: Results): { rows: TargetRow[]; text: strin
     const per = b.cpu_ms_per_refreshed as number;
     rows.push({
       measurement: `CPU per refreshed connection (refresh-expiring process, /proc), ${b.connections} refreshes`,
-      measured: `${f(per, 3)} ms (${f(b[b.cpu_ms_per_refreshed_measured_on === "repeated_run" ? "repeated_run" : "process_cpu_ms"]?.process_cpu_ms ?? b.process_cpu_ms, 0)} ms CPU)`,
+      measured: `${f(per, 3)} ms (${f((b.cpu_ms_per_refreshed_measured_on === "repeated_run" ? b.repeated_run : b).process_cpu_ms, 0)} ms CPU; the other ${b.connections}-row run ${f((b.cpu_ms_per_refreshed_measured_on === "repeated_run" ? b : b.repeated_run).cpu_ms_per_refreshed, 3)} ms)`,
       target: "≤0.4 ms", ratio: per / 0.4, met: per <= 0.4,
     });
     const peak = Math.max(b.function_peak_rss_mb as number, b.repeated_run?.function_peak_rss_mb_after ?? 0);
