@@ -20,7 +20,8 @@ create table public.connection_counts (
   encryption_key_id text not null,
   slot smallint not null,
   n bigint not null,
-  primary key (provider, status, retrying, encryption_key_id, slot)
+  primary key (provider, status, retrying, encryption_key_id, slot),
+  constraint connection_counts_provider_check check (public.is_provider_id(provider))
 );
 
 comment on table public.connection_counts is
@@ -85,21 +86,6 @@ comment on function public.platform_connections_count_changes() is
   'Trigger: adds each statement''s changes to public.connection_counts, in the same transaction.';
 revoke execute on function public.platform_connections_count_changes() from public, anon, authenticated;
 
-create trigger platform_connections_count_inserts
-  after insert on public.platform_connections
-  referencing new table as new_rows
-  for each statement execute function public.platform_connections_count_changes();
-
-create trigger platform_connections_count_updates
-  after update on public.platform_connections
-  referencing old table as old_rows new table as new_rows
-  for each statement execute function public.platform_connections_count_changes();
-
-create trigger platform_connections_count_deletes
-  after delete on public.platform_connections
-  referencing old table as old_rows
-  for each statement execute function public.platform_connections_count_changes();
-
 create function public.platform_connections_count_truncate()
 returns trigger
 language plpgsql
@@ -116,16 +102,38 @@ comment on function public.platform_connections_count_truncate() is
   'Trigger: a truncated platform_connections has no connections to count.';
 revoke execute on function public.platform_connections_count_truncate() from public, anon, authenticated;
 
-create trigger platform_connections_count_truncate
-  after truncate on public.platform_connections
-  for each statement execute function public.platform_connections_count_truncate();
+-- The triggers and the rows already there, counted once, in one statement (supabase db push runs a migration's
+-- statements outside any transaction block): the lock keeps writes out until the triggers take over, so no
+-- row is counted twice or missed.
+do $$
+begin
+  lock table public.platform_connections in share row exclusive mode;
 
--- The rows already there, counted once; the lock keeps writes out until the triggers above take over.
-lock table public.platform_connections in share row exclusive mode;
-insert into public.connection_counts (provider, status, retrying, encryption_key_id, slot, n)
-select provider, status, consecutive_failures > 0 and next_attempt_at is not null, coalesce(encryption_key_id, ''), 0, count(*)
-from public.platform_connections
-group by 1, 2, 3, 4;
+  create trigger platform_connections_count_inserts
+    after insert on public.platform_connections
+    referencing new table as new_rows
+    for each statement execute function public.platform_connections_count_changes();
+
+  create trigger platform_connections_count_updates
+    after update on public.platform_connections
+    referencing old table as old_rows new table as new_rows
+    for each statement execute function public.platform_connections_count_changes();
+
+  create trigger platform_connections_count_deletes
+    after delete on public.platform_connections
+    referencing old table as old_rows
+    for each statement execute function public.platform_connections_count_changes();
+
+  create trigger platform_connections_count_truncate
+    after truncate on public.platform_connections
+    for each statement execute function public.platform_connections_count_truncate();
+
+  insert into public.connection_counts (provider, status, retrying, encryption_key_id, slot, n)
+  select provider, status, consecutive_failures > 0 and next_attempt_at is not null, coalesce(encryption_key_id, ''), 0, count(*)
+  from public.platform_connections
+  group by 1, 2, 3, 4;
+end
+$$;
 
 -- Lapsed tokens of live connections, by expiry: token-health's "expired" reads the range below now().
 create index platform_connections_expiry_idx
