@@ -22,6 +22,8 @@ export const API_PORT = 54321;
 export const DB_PORT = 54322;
 /** Deno function processes listen on loopback ports from here upwards, behind the gateway. */
 export const WORKER_BASE_PORT = 54400;
+/** With STACK_INSPECT=1, a function process's V8 inspector listens on its port plus this (scripts/bench/profile.ts). */
+export const INSPECT_PORT_OFFSET = 10_000;
 export const HOST = "127.0.0.1";
 export const API_URL = `http://${HOST}:${API_PORT}`;
 export const DB_URL = `postgresql://postgres:postgres@${HOST}:${DB_PORT}/postgres`;

@@ -3,6 +3,8 @@ import { CryptoError } from "./crypto-error.ts";
 import { parseEnvelope } from "./envelope.ts";
 import type { KeyRing } from "./key-ring.ts";
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Decrypts an envelope produced by `encryptSecret` with whichever ring key its key id names.
  *
@@ -18,9 +20,9 @@ export async function decryptSecret(ring: KeyRing, envelope: string, aad: AadCon
   if (key === undefined) {
     throw new CryptoError("key_unavailable", `envelope key id "${keyId}" is not in the key ring`, keyId);
   }
-  let plaintext: ArrayBuffer;
+  let plaintext: Uint8Array;
   try {
-    plaintext = await crypto.subtle.decrypt({ name: "AES-GCM", iv, additionalData }, key, ciphertext);
+    plaintext = await ring.aesGcm.decrypt(key, iv, additionalData, ciphertext);
   } catch {
     // WebCrypto reports every authentication failure the same way; so do we.
     throw new CryptoError(
@@ -29,7 +31,7 @@ export async function decryptSecret(ring: KeyRing, envelope: string, aad: AadCon
     );
   }
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(plaintext);
+    return utf8.decode(plaintext);
   } catch {
     throw new CryptoError("decryption_failed", "decrypted value is not valid UTF-8");
   }

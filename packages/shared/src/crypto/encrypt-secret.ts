@@ -15,8 +15,6 @@ export async function encryptSecret(ring: KeyRing, plaintext: string, aad: AadCo
   const keyId = ring.primaryKeyId;
   const key = ring.key(keyId) as CryptoKey;
   const iv = crypto.getRandomValues(new Uint8Array(IV_LENGTH));
-  const ciphertext = new Uint8Array(
-    await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData }, key, new TextEncoder().encode(plaintext)),
-  );
+  const ciphertext = await ring.aesGcm.encrypt(key, iv, additionalData, new TextEncoder().encode(plaintext));
   return formatEnvelope({ version: ENVELOPE_VERSION, keyId, iv, ciphertext });
 }

@@ -1,3 +1,4 @@
+import { webCryptoAesGcm, type AesGcm } from "./aes-gcm.ts";
 import { CryptoError } from "./crypto-error.ts";
 import { KEY_ID_PATTERN } from "./envelope.ts";
 
@@ -20,13 +21,15 @@ export class KeyRing {
   readonly primaryKeyId: string;
   /** Every key id, primary first. */
   readonly keyIds: readonly string[];
+  readonly #aesGcm: AesGcm;
   readonly #keys: ReadonlyMap<string, CryptoKey>;
 
   /**
    * @param entries - `[key id, AES-256-GCM CryptoKey]` pairs, primary first; ids must be unique.
+   * @param aesGcm - the implementation to use the keys with.
    * @throws CryptoError `key_ring_invalid` when empty, an id is malformed or repeated, or a key is not AES-GCM.
    */
-  constructor(entries: ReadonlyArray<readonly [string, CryptoKey]>) {
+  constructor(entries: ReadonlyArray<readonly [string, CryptoKey]>, aesGcm: AesGcm = webCryptoAesGcm) {
     if (entries.length === 0) throw new CryptoError("key_ring_invalid", "key ring must contain at least one key");
     const keys = new Map<string, CryptoKey>();
     for (const [keyId, key] of entries) {
@@ -43,8 +46,14 @@ export class KeyRing {
       keys.set(keyId, key);
     }
     this.#keys = keys;
+    this.#aesGcm = aesGcm;
     this.keyIds = Object.freeze([...keys.keys()]);
     this.primaryKeyId = this.keyIds[0] as string;
+  }
+
+  /** The AES-256-GCM implementation the ring's keys are used with (WebCrypto unless the host gave another). */
+  get aesGcm(): AesGcm {
+    return this.#aesGcm;
   }
 
   /** Whether the ring holds a key with this id. */
@@ -74,7 +83,7 @@ export class KeyRing {
  * @throws CryptoError `key_ring_invalid`.
  * @see https://www.w3.org/TR/WebCryptoAPI/#SubtleCrypto-method-importKey
  */
-export async function parseKeyRing(value: string | undefined, source: string = KEY_RING_ENV): Promise<KeyRing> {
+export async function parseKeyRing(value: string | undefined, source: string = KEY_RING_ENV, aesGcm?: AesGcm): Promise<KeyRing> {
   if (typeof value !== "string" || value.trim() === "") {
     throw new CryptoError("key_ring_invalid", `"${source}" is not set; expected ${ENTRY_FORM}[,...]`);
   }
@@ -122,7 +131,7 @@ export async function parseKeyRing(value: string | undefined, source: string = K
       return [keyId, key] as const;
     }),
   );
-  return new KeyRing(imported);
+  return new KeyRing(imported, aesGcm);
 }
 
 /**
@@ -130,8 +139,8 @@ export async function parseKeyRing(value: string | undefined, source: string = K
  *
  * @throws CryptoError `key_ring_invalid`.
  */
-export function keyRingFromEnv(env: Readonly<Record<string, string | undefined>>): Promise<KeyRing> {
-  return parseKeyRing(env[KEY_RING_ENV], KEY_RING_ENV);
+export function keyRingFromEnv(env: Readonly<Record<string, string | undefined>>, aesGcm?: AesGcm): Promise<KeyRing> {
+  return parseKeyRing(env[KEY_RING_ENV], KEY_RING_ENV, aesGcm);
 }
 
 function hexToBytes(hex: string): Uint8Array<ArrayBuffer> {

@@ -22,7 +22,7 @@ export interface ConnectionRow {
   /** Read by findUserConnection and readConnection only (the lease and claim functions do not return them). */
   next_attempt_at?: Date | null;
   last_sync_status?: string | null;
-  /** A refreshed token set waits in pending_token_sets (findUserConnection only). */
+  /** A refreshed token set waits in pending_token_sets (findUserConnection and acquireLease). */
   has_pending?: boolean;
 }
 
@@ -57,8 +57,10 @@ export async function readConnection(sql: Sql, id: string): Promise<ConnectionRo
   return row ?? null;
 }
 
+/** Takes (or renews) the lease; the row says whether a parked set waits (`has_pending`), asked after the lease. */
 export async function acquireLease(sql: Sql, id: string, owner: string, seconds: number): Promise<ConnectionRow | null> {
-  const [row] = await sql<ConnectionRow[]>`select * from provider_tokens.acquire_refresh_lease(${id}, ${owner}, ${seconds})`;
+  const [row] = await sql<ConnectionRow[]>`
+    select l.*, provider_tokens.connection_has_parked(l.id) as has_pending from provider_tokens.acquire_refresh_lease(${id}, ${owner}, ${seconds}) as l`;
   return row ?? null;
 }
 

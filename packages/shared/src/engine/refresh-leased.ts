@@ -77,7 +77,8 @@ export async function refreshLeased(
     }
     const provider = resolved.provider;
 
-    const reconciled = await reconcileParked(deps, row, owner);
+    // A row read with its lease says whether a set is parked; one read otherwise is reconciled regardless.
+    const reconciled = row.has_pending === false ? ({ kind: "none" } as const) : await reconcileParked(deps, row, owner);
     if (reconciled.kind === "applied") {
       leaseHeld = false;
       return reconciled.outcome;

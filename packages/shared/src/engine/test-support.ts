@@ -40,14 +40,16 @@ export function fakeClock(start = T0): Clock {
   return { now: () => t, advance: (ms) => void (t += ms), set: (ms) => void (t = ms) };
 }
 
-const FUNCTION = /provider_tokens\.(\w+)\s*\(/;
+// The function a statement calls: the one it selects from, else the first it names.
+const SELECTED = /from provider_tokens\.(\w+)\s*\(/;
+const NAMED = /provider_tokens\.(\w+)\s*\(/;
 
 /** A tagged-template `Sql` over `store`, whose leases lapse by `clock`. */
 export function fakeSql(store: FakeStore, clock: Clock): Sql {
   const sql = (strings: TemplateStringsArray, ...values: unknown[]) => {
     const text = strings.join("?");
     const params = values.filter((v) => !(typeof v === "object" && v !== null && "unsafe" in v));
-    const fn = FUNCTION.exec(text)?.[1] ?? (text.includes("from public.platform_connections") ? "select_connection" : text.trim().split(/\s+/).slice(0, 4).join(" "));
+    const fn = (SELECTED.exec(text) ?? NAMED.exec(text))?.[1] ?? (text.includes("from public.platform_connections") ? "select_connection" : text.trim().split(/\s+/).slice(0, 4).join(" "));
     store.onCall?.(fn);
     store.calls.push({ fn, params });
     return Promise.resolve(run(store, clock, fn, text, params));
@@ -76,7 +78,8 @@ function run(store: FakeStore, clock: Clock, fn: string, text: string, p: unknow
       if (!r || r.status === "disconnected" || (r.lease_owner !== null && (r.lease_expires_at?.getTime() ?? 0) > now)) return [];
       r.lease_owner = p[1] as string;
       r.lease_expires_at = new Date(now + (p[2] as number) * 1000);
-      return [publicRow(r)];
+      // No set is ever parked here (apply_parked_tokens answers "none").
+      return [{ ...publicRow(r), has_pending: false }];
     }
     case "release_refresh_lease": {
       const r = row(p[0]);

@@ -16,11 +16,14 @@ export type EncryptedTable = (typeof ENCRYPTED_TABLES)[number];
 /** Rows each key id still protects: `{ k1: { total, tables: { platform_connections: 3, ... } } }`. */
 export type KeyUsage = Record<string, { total: number; tables: Partial<Record<EncryptedTable, number>> }>;
 
-/** Counts the rows under each key id in every encrypted table (rows without ciphertext are not counted). */
+/**
+ * Counts the rows under each key id in every encrypted table (rows without ciphertext are not counted);
+ * platform_connections' through its counters (public.connection_counts), the other tables hold few rows.
+ */
 export async function keyUsage(sql: Sql): Promise<KeyUsage> {
   const rows = await sql<{ table_name: EncryptedTable; key_id: string; n: number }[]>`
-    select 'platform_connections' as table_name, encryption_key_id as key_id, count(*)::int as n
-      from public.platform_connections where encryption_key_id is not null group by 2
+    select 'platform_connections' as table_name, encryption_key_id as key_id, sum(n)::int as n
+      from public.connection_counts where encryption_key_id <> '' group by 2 having sum(n) <> 0
     union all
     select 'pending_token_sets', encryption_key_id, count(*)::int from public.pending_token_sets group by 2
     union all

@@ -18,17 +18,26 @@ export interface ProviderHealth {
   client_misconfigured: boolean;
 }
 
-/** Counts by provider and status, and the last hour's failures, for dashboards and alerts. */
+/**
+ * Counts by provider and status, and the last hour's failures, for dashboards and alerts. The counts come
+ * from public.connection_counts (kept by triggers, summed over its slots) and the lapsed tokens from a range
+ * scan of platform_connections_expiry_idx: no read of every connection.
+ */
 export async function tokenHealth(sql: Sql, env: Readonly<Record<string, string | undefined>>) {
-  const counts = await sql<{ provider: string; status: string; n: number; retrying: number; expired: number }[]>`
-    select provider, status, count(*)::int as n,
-           count(*) filter (where consecutive_failures > 0 and next_attempt_at is not null)::int as retrying,
-           count(*) filter (where token_expires_at < now())::int as expired
-    from public.platform_connections group by provider, status`;
-  const failures = await sql<{ provider: string; error_code: string; n: number }[]>`
-    select provider, error_code, count(*)::int as n from public.token_audit_log
-    where created_at > now() - interval '1 hour' and outcome = 'failure' and error_code is not null and provider is not null
-    group by provider, error_code`;
+  // Independent reads, on separate pool connections at once.
+  const [counts, lapsed, failures, keys] = await Promise.all([
+    sql<{ provider: string; status: string; n: number; retrying: number }[]>`
+      select provider, status, sum(n)::int as n, coalesce(sum(n) filter (where retrying), 0)::int as retrying
+      from public.connection_counts group by provider, status`,
+    sql<{ provider: string; n: number }[]>`
+      select provider, count(*)::int as n from public.platform_connections
+      where status <> 'disconnected' and token_expires_at < now() group by provider`,
+    sql<{ provider: string; error_code: string; n: number }[]>`
+      select provider, error_code, count(*)::int as n from public.token_audit_log
+      where created_at > now() - interval '1 hour' and outcome = 'failure' and error_code is not null and provider is not null
+      group by provider, error_code`,
+    encryptionKeys(sql, env),
+  ]);
   const providers: Record<string, ProviderHealth> = {};
   for (const id of PROVIDER_IDS) {
     providers[id] = {
@@ -42,7 +51,10 @@ export async function tokenHealth(sql: Sql, env: Readonly<Record<string, string 
     if (!p) continue;
     if (c.status in p.connections) p.connections[c.status as keyof ProviderHealth["connections"]] = c.n;
     p.retrying += c.retrying;
-    if (c.status !== "disconnected") p.expired += c.expired;
+  }
+  for (const l of lapsed) {
+    const p = providers[l.provider];
+    if (p) p.expired = l.n;
   }
   for (const f of failures) {
     const p = providers[f.provider];
@@ -50,7 +62,7 @@ export async function tokenHealth(sql: Sql, env: Readonly<Record<string, string 
     p.failures_last_hour[f.error_code] = f.n;
     if (f.error_code === "client_misconfigured" || f.error_code === "not_configured") p.client_misconfigured = true;
   }
-  return { generated_at: new Date().toISOString(), providers, encryption_keys: await encryptionKeys(sql, env) };
+  return { generated_at: new Date().toISOString(), providers, encryption_keys: keys };
 }
 
 /**

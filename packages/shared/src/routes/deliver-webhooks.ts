@@ -39,7 +39,7 @@ export function deliverWebhooksRoutes(rt: Runtime): Routes {
         const settled = run.then(
           (summary) => summary.claimed > 0 && rt.logger.info("webhooks_delivered", { ...summary }),
           (err) => rt.logger.error("webhooks_failed", { error: (err as Error)?.name }),
-        );
+        ).finally(rt.flushLogs);
         rt.waitUntil?.(settled);
         if (respondAsync) return json({ accepted: true }, 202, { "preference-applied": "respond-async" });
         return json(await run);

@@ -35,7 +35,7 @@ export function refreshExpiringRoutes(rt: Runtime): Routes {
         const settled = run.then(
           (summary) => rt.logger.info("run_finished", { ...summary }),
           (err) => rt.logger.error("run_failed", { run_id: runId, error: (err as Error)?.name }),
-        );
+        ).finally(rt.flushLogs);
         // Without waitUntil (deno run, the local stack) the process simply keeps running the promise.
         rt.waitUntil?.(settled);
         if (respondAsync) {
