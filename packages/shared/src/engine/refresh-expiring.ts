@@ -12,7 +12,7 @@ import {
 import { clockOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
 import { ProviderGate } from "./provider-gate.ts";
 import { refreshLeased, type RefreshOutcome } from "./refresh-leased.ts";
-import { recordRunFinished, recordRunStarted, type RunTrigger, type StopReason } from "./refresh-runs.ts";
+import { recordRunFinished, recordRunStarted, type FinishedRun, type RunTrigger } from "./refresh-runs.ts";
 import { RunBudget } from "./run-budget.ts";
 import { MISCONFIGURED_PAUSE_MS } from "./transitions.ts";
 
@@ -20,22 +20,10 @@ import { MISCONFIGURED_PAUSE_MS } from "./transitions.ts";
  * The contract's summary of a run (`claimed` … `cpu_ms`), plus its id (the row of public.refresh_runs), its
  * partition, why it stopped claiming, and which providers were paused or broken.
  */
-export interface RunSummary {
-  claimed: number;
-  refreshed: number;
-  validated: number;
-  failed: number;
-  needs_reauth: number;
-  skipped: number;
-  duration_ms: number;
-  /** CPU time spent while the run lasted, as the host's {@link RunRequest.cpuClock} measures it (0 without one). */
-  cpu_ms: number;
+export interface RunSummary extends Omit<FinishedRun, "error_code"> {
   run_id: string;
   partition: number;
   partitions: number;
-  stopped_by: StopReason;
-  paused_providers: string[];
-  broken_providers: string[];
 }
 
 /** What one invocation is asked to do, and how its host measures CPU. */

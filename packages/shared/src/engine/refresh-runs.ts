@@ -15,6 +15,7 @@ export async function recordRunStarted(
     values (${run.id}, ${run.trigger}, ${run.partition}, ${run.partitions})`;
 }
 
+/** A run's counts as the row keeps them (the contract's summary, `claimed` … `cpu_ms`, and why it stopped). */
 export interface FinishedRun {
   claimed: number;
   refreshed: number;
@@ -23,6 +24,7 @@ export interface FinishedRun {
   needs_reauth: number;
   skipped: number;
   duration_ms: number;
+  /** CPU time spent while the run lasted, as the host's cpuClock measures it (0 without one). */
   cpu_ms: number;
   stopped_by: StopReason;
   paused_providers: string[];
