@@ -1,7 +1,7 @@
 import { PROVIDER_IDS, type ProviderId } from "../providers/provider-ids.ts";
 
 /**
- * One connection to import, as validated from a line of an import file (contract.md, "Operator CLI"): the
+ * One connection to import, as validated from a line of an import file (README, "Operator CLI"): the
  * columns `user_id` or `email`, `provider`, `account` (optional), `access_token`, `refresh_token`,
  * `expires_at` (ISO 8601 or Unix seconds), `scopes` (array or space-separated).
  */
