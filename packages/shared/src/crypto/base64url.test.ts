@@ -17,7 +17,16 @@ describe("base64url", () => {
     expect(decodeBase64Url(encodeBase64Url(bytes))).toEqual(bytes);
   });
 
-  it.each([["Zg=="], ["Zm9v+"], ["a"], ["Zh"], ["Zm9v/"]])("rejects %j", (text) => {
+  it("agrees with the platform's base64 on random lengths and bytes", () => {
+    for (let len = 0; len < 70; len++) {
+      const bytes = crypto.getRandomValues(new Uint8Array(len));
+      const expected = Buffer.from(bytes).toString("base64url");
+      expect(encodeBase64Url(bytes)).toBe(expected);
+      expect(decodeBase64Url(expected)).toEqual(bytes);
+    }
+  });
+
+  it.each([["Zg=="], ["Zm9v+"], ["a"], ["Zh"], ["Zm9v/"], ["Zm8="], ["Zm9"], ["Zm9v é"], ["Zm9\u{1F600}"], ["Zm\u0080v"], ["Zm9v\n"]])("rejects %j", (text) => {
     expect(() => decodeBase64Url(text)).toThrow(TypeError);
   });
 });
