@@ -19,37 +19,65 @@ export interface ConnectionRow {
   version: string;
   metadata: Record<string, unknown>;
   lease_expires_at: Date | null;
-  /** Read by findUserConnection and readConnection only (the lease and claim functions do not return them). */
+  /** Read by readConnection only (the lease and claim functions do not return them). */
   next_attempt_at?: Date | null;
   last_sync_status?: string | null;
-  /** A refreshed token set waits in pending_token_sets (findUserConnection and acquireLease). */
+  /** A refreshed token set waits in pending_token_sets (acquireLease). */
   has_pending?: boolean;
 }
 
 const COLUMNS = `id, user_id, provider, account_id, access_token, refresh_token, encryption_key_id, token_type, scopes,
   token_expires_at, refresh_token_expires_at, status, consecutive_failures, version, metadata, lease_expires_at,
   next_attempt_at, last_sync_status`;
-// A primary-key probe of a table that is empty unless a save failed.
-const HAS_PENDING = `exists (select 1 from public.pending_token_sets as p where p.connection_id = platform_connections.id) as has_pending`;
+
+/**
+ * What get-token reads to serve a token: the columns its decisions use, without the refresh token's
+ * ciphertext (only whether there is one), the metadata or the lease. A refresh works on the row its lease
+ * returns, never on this one.
+ */
+export type FoundConnection = Pick<
+  ConnectionRow,
+  | "id" | "provider" | "account_id" | "access_token" | "encryption_key_id" | "token_type" | "scopes" | "token_expires_at"
+  | "status" | "consecutive_failures" | "version" | "next_attempt_at" | "last_sync_status"
+> & {
+  has_refresh_token: boolean;
+  /** A refreshed token set waits in pending_token_sets (a primary-key probe of a table empty unless a save failed). */
+  has_pending: boolean;
+};
+
+// Whole statements, not fragments: the hot path neither builds nor hashes query text per call.
+const FOUND = `select id, provider, account_id, access_token, encryption_key_id, token_type, scopes, token_expires_at, status,
+  consecutive_failures, version, next_attempt_at, last_sync_status, refresh_token is not null as has_refresh_token,
+  exists (select 1 from public.pending_token_sets as p where p.connection_id = platform_connections.id) as has_pending
+  from public.platform_connections`;
+const FOUND_BY_ACCOUNT = `${FOUND} where user_id = $1 and provider = $2 and account_id = $3`;
+// Two rows read, so that several accounts can be told apart.
+const FOUND_BY_PROVIDER = `${FOUND} where user_id = $1 and provider = $2 and status <> 'disconnected' limit 2`;
 
 /**
  * The user's live connection to a provider: one read through the unique (user, provider, account) index,
- * or, without an account, the status index (two rows read so that several accounts can be told apart).
+ * or, without an account, the status index.
  */
 export async function findUserConnection(
   sql: Sql, userId: string, provider: string, account: string | undefined,
-): Promise<ConnectionRow | "ambiguous" | null> {
+): Promise<FoundConnection | "ambiguous" | null> {
   const rows = account !== undefined
-    ? await sql<ConnectionRow[]>`
-        select ${sql.unsafe(COLUMNS)}, ${sql.unsafe(HAS_PENDING)} from public.platform_connections
-        where user_id = ${userId} and provider = ${provider} and account_id = ${account}`
-    : await sql<ConnectionRow[]>`
-        select ${sql.unsafe(COLUMNS)}, ${sql.unsafe(HAS_PENDING)} from public.platform_connections
-        where user_id = ${userId} and provider = ${provider} and status <> 'disconnected'
-        limit 2`;
+    ? await sql.unsafe<FoundConnection[]>(FOUND_BY_ACCOUNT, [userId, provider, account], { prepare: true })
+    : await sql.unsafe<FoundConnection[]>(FOUND_BY_PROVIDER, [userId, provider], { prepare: true });
   if (rows.length === 0) return null;
   if (rows.length > 1) return "ambiguous";
   return rows[0]!;
+}
+
+/** The read path's view of a full row (one read again after a parked set was applied by someone else). */
+export function foundOf(row: ConnectionRow, hasPending: boolean): FoundConnection {
+  return {
+    id: row.id, provider: row.provider, account_id: row.account_id, access_token: row.access_token,
+    encryption_key_id: row.encryption_key_id, token_type: row.token_type, scopes: row.scopes, token_expires_at: row.token_expires_at,
+    status: row.status, consecutive_failures: row.consecutive_failures, version: row.version,
+    next_attempt_at: row.next_attempt_at ?? null, last_sync_status: row.last_sync_status ?? null,
+    has_refresh_token: row.refresh_token !== null, has_pending: hasPending,
+  };
 }
 
 export async function readConnection(sql: Sql, id: string): Promise<ConnectionRow | null> {

@@ -2,7 +2,9 @@ import { decryptConnectionToken } from "../crypto/connection-tokens.ts";
 import { CryptoError } from "../crypto/crypto-error.ts";
 import { isProviderId } from "../providers/provider-ids.ts";
 import { resolveIfConfigured } from "../providers/resolve-provider.ts";
-import { acquireLease, findUserConnection, readConnection, releaseLease, type ConnectionRow } from "./connection-store.ts";
+import {
+  acquireLease, findUserConnection, foundOf, readConnection, releaseLease, type ConnectionRow, type FoundConnection,
+} from "./connection-store.ts";
 import { clockOf, leaseOf, nowOf, type EngineDeps } from "./engine-deps.ts";
 import { reconcileParked, refreshLeased, type RefreshOutcome } from "./refresh-leased.ts";
 import { EngineError } from "./engine-error.ts";
@@ -66,6 +68,9 @@ interface HeldToken {
   scopes: readonly string[];
 }
 
+/** What an answer names of its connection, from the read, the lease or a re-read. */
+type Named = Pick<ConnectionRow, "id" | "provider" | "account_id" | "access_token" | "token_expires_at" | "token_type" | "scopes">;
+
 type Fresh = { kind: "token"; row: ConnectionRow; accessToken: string } | { kind: "outcome"; outcome: RefreshOutcome };
 
 /**
@@ -73,11 +78,11 @@ type Fresh = { kind: "token"; row: ConnectionRow; accessToken: string } | { kind
  * in one process share one database lease attempt and one provider call.
  */
 export function createTokenService(deps: EngineDeps, options: TokenServiceOptions = {}) {
-  const flights = new SingleFlight<HeldToken & { row: ConnectionRow }>();
+  const flights = new SingleFlight<HeldToken & { row: Named }>();
   const early = new SingleFlight<TokenResponse>();
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  function respond(row: ConnectionRow, t: HeldToken): TokenResponse {
+  function respond(row: Named, t: HeldToken): TokenResponse {
     return {
       access_token: t.accessToken,
       token_type: t.tokenType,
@@ -91,11 +96,11 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
   const needsReauth = () => new EngineError("needs_reauth", "the user must reconnect this account");
   const unavailable = (retryAfterMs: number, why: string) => new EngineError("provider_unavailable", why, retryAfterMs);
 
-  function usable(row: ConnectionRow, now: Date, marginMs: number): boolean {
+  function usable(row: Named, now: Date, marginMs: number): boolean {
     return row.access_token !== null && (row.token_expires_at === null || row.token_expires_at.getTime() - now.getTime() > marginMs);
   }
 
-  async function decryptAccess(row: ConnectionRow): Promise<string> {
+  async function decryptAccess(row: Named): Promise<string> {
     return decryptConnectionToken(deps.ring, row.id, "access_token", row.access_token!);
   }
 
@@ -122,7 +127,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
   }
 
   /** The answer for a row waiting out a failure: 503 until its next attempt, and no provider call. */
-  function backingOff(row: ConnectionRow, now: Date): EngineError {
+  function backingOff(row: Pick<ConnectionRow, "last_sync_status" | "next_attempt_at">, now: Date): EngineError {
     const why = row.last_sync_status === "rate_limited"
       ? "the provider is rate limiting token refreshes"
       : row.last_sync_status === "client_misconfigured" || row.last_sync_status === "not_configured"
@@ -135,10 +140,10 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
    * Gets a fresh token for an expired (or about to expire) row: take the lease and refresh, or wait for the
    * instance holding it and read what it saved. Bounded by WAIT_FOR_REFRESH_MS.
    */
-  async function refreshOrWait(row: ConnectionRow, owner: string): Promise<Fresh> {
+  async function refreshOrWait(row: FoundConnection, owner: string): Promise<Fresh> {
     const deadline = clockOf(deps)() + WAIT_FOR_REFRESH_MS;
     let pause = 25;
-    let current = row;
+    let current: { id: string } = row;
     let supersededOnce = false;
     for (;;) {
       const leased = await acquireLease(deps.sql, current.id, owner, leaseOf(deps));
@@ -188,7 +193,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
     return work;
   }
 
-  async function refreshShared(row: ConnectionRow) {
+  async function refreshShared(row: FoundConnection) {
     return detached(flights.run(row.id, async () => {
       const fresh = await refreshOrWait(row, crypto.randomUUID());
       if (fresh.kind === "token") {
@@ -235,7 +240,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
    * Applies a parked token set (refresh-leased.ts, reconcileParked) and answers with it; null when there was
    * nothing to apply or another instance holds the lease (it reconciles; the normal path then waits for it).
    */
-  async function reconcileFirst(found: ConnectionRow): Promise<TokenResponse | null> {
+  async function reconcileFirst(found: FoundConnection): Promise<TokenResponse | null> {
     const owner = crypto.randomUUID();
     const leased = await acquireLease(deps.sql, found.id, owner, leaseOf(deps));
     if (!leased) return null;
@@ -250,7 +255,7 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
     }
   }
 
-  async function serve(found: ConnectionRow): Promise<TokenResponse> {
+  async function serve(found: FoundConnection): Promise<TokenResponse> {
     if (found.status === "disconnected" || found.access_token === null) throw new EngineError("not_connected", "no such connection");
     if (found.status === "needs_reauth" || found.status === "error") throw needsReauth();
     // Neither token of a row whose key left the ring can be read: say which key, rather than a provider outage.
@@ -265,12 +270,12 @@ export function createTokenService(deps: EngineDeps, options: TokenServiceOption
       if (reconciled) return reconciled;
       const latest = await readConnection(deps.sql, found.id);
       if (!latest) throw new EngineError("not_connected", "no such connection");
-      return serve({ ...latest, has_pending: false });
+      return serve(foundOf(latest, false));
     }
     if (usable(found, now, REFRESH_WINDOW_MS)) {
       return respond(found, { accessToken: await decryptAccess(found), expiresAt: found.token_expires_at, tokenType: found.token_type, scopes: found.scopes });
     }
-    if (found.refresh_token === null) {
+    if (!found.has_refresh_token) {
       if (usable(found, now, 0)) {
         return respond(found, { accessToken: await decryptAccess(found), expiresAt: found.token_expires_at, tokenType: found.token_type, scopes: found.scopes });
       }

@@ -54,7 +54,11 @@ export function fakeSql(store: FakeStore, clock: Clock): Sql {
     store.calls.push({ fn, params });
     return Promise.resolve(run(store, clock, fn, text, params));
   };
-  (sql as unknown as { unsafe: (s: string) => unknown }).unsafe = (s: string) => ({ unsafe: s });
+  // A fragment (`sql.unsafe(text)` inside a template), or a whole statement with its parameters.
+  (sql as unknown as { unsafe: (s: string, params?: unknown[]) => unknown }).unsafe = (s: string, params?: unknown[]) => {
+    if (!params) return { unsafe: s };
+    return sql(Object.assign([s], { raw: [s] }) as unknown as TemplateStringsArray, ...params);
+  };
   return sql as unknown as Sql;
 }
 
@@ -71,7 +75,7 @@ function run(store: FakeStore, clock: Clock, fn: string, text: string, p: unknow
       const [userId, provider, account] = p;
       return [...store.rows.values()]
         .filter((r) => r.user_id === userId && r.provider === provider && (account === undefined ? r.status !== "disconnected" : r.account_id === account))
-        .slice(0, 2).map((r) => ({ ...publicRow(r), has_pending: false }));
+        .slice(0, 2).map((r) => ({ ...publicRow(r), has_refresh_token: r.refresh_token !== null, has_pending: false }));
     }
     case "acquire_refresh_lease": {
       const r = row(p[0]);

@@ -18,6 +18,7 @@ export const CORS_HEADERS: Readonly<Record<string, string>> = {
  * fetch) is copied.
  */
 export function withCors(res: Response): Response {
+  if (res.headers.get("access-control-allow-origin") === CORS_HEADERS["access-control-allow-origin"]) return res;
   try {
     for (const [k, v] of Object.entries(CORS_HEADERS)) res.headers.set(k, v);
     return res;

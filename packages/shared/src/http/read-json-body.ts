@@ -8,18 +8,17 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
  * An empty body reads as `{}` (pg_cron and curl send none or `{}`).
  */
 export async function readJsonBody(req: Request, maxBytes = DEFAULT_MAX_BODY_BYTES): Promise<Record<string, unknown>> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw new ApiError("payload_too_large", `request body must be at most ${maxBytes} bytes`);
-  if (!req.body) return {};
-  let bytes: Uint8Array;
-  if (req.headers.has("content-length")) {
-    // The server frames the body by its declared length, checked above: read it in one go.
-    bytes = new Uint8Array(await req.arrayBuffer());
+  const length = req.headers.get("content-length");
+  if (length !== null) {
+    if (Number(length) > maxBytes) throw new ApiError("payload_too_large", `request body must be at most ${maxBytes} bytes`);
+    // The server frames the body by its declared length, checked above: read it in one go, without asking
+    // for `req.body` first (that getter builds a ReadableStream the one-go read does not need).
+    const bytes = new Uint8Array(await req.arrayBuffer());
     if (bytes.byteLength > maxBytes) throw new ApiError("payload_too_large", `request body must be at most ${maxBytes} bytes`);
-  } else {
-    bytes = await readLimited(req.body, maxBytes);
+    return parseObject(bytes);
   }
-  return parseObject(bytes);
+  if (!req.body) return {};
+  return parseObject(await readLimited(req.body, maxBytes));
 }
 
 async function readLimited(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
@@ -45,10 +44,12 @@ async function readLimited(body: ReadableStream<Uint8Array>, maxBytes: number): 
   return bytes;
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 function parseObject(bytes: Uint8Array): Record<string, unknown> {
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = utf8.decode(bytes);
   } catch {
     throw new ApiError("invalid_request", "request body must be UTF-8 JSON");
   }

@@ -3,7 +3,7 @@ import { EngineError } from "../engine/engine-error.ts";
 import type { Logger } from "../log/logger.ts";
 import { ApiError, errorBody, INTERNAL_ERROR_MESSAGE, keyUnavailable } from "./api-error.ts";
 import type { Authenticate, AuthMode, PrincipalFor } from "./authenticate.ts";
-import { withCors } from "./cors.ts";
+import { CORS_HEADERS, withCors } from "./cors.ts";
 import { apiErrorOf } from "./engine-error-response.ts";
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./read-json-body.ts";
 
@@ -37,7 +37,8 @@ export function route<M extends AuthMode>(r: Route<M>): Route<NoInfer<M>> {
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
+    // CORS set here at construction; withCors then finds it and leaves the headers alone.
+    headers: { ...CORS_HEADERS, "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
   });
 }
 
@@ -57,7 +58,9 @@ function contractError(caught: unknown): ApiError | null {
 async function serve<M extends AuthMode>(deps: { authenticate: Authenticate }, r: Route<M>, req: Request): Promise<Response> {
   const principal = await deps.authenticate(req, r.auth);
   const body = req.method === "POST" ? await readJsonBody(req, r.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : {};
-  return r.handle(req, { principal, body, url: new URL(req.url) });
+  let url: URL | undefined;
+  // Parsed only for the handlers that read it.
+  return r.handle(req, { principal, body, get url() { return (url ??= new URL(req.url)); } });
 }
 
 /**
