@@ -22,7 +22,7 @@ import { readFunctions, readFunctionsDotEnv, type FunctionSpec } from "./config.
 import { DASHBOARD_URL, startDashboardServer } from "./dashboard-server.ts";
 import { loadKeys, type StackKeys } from "./keys.ts";
 import {
-  API_PORT, API_URL, DB_URL, FUNCTION_LOG_DIR, GATEWAY_PID_FILE, HOST, ROOT, RUN_DIR, STACK_DIR, WORKER_BASE_PORT, INSPECT_PORT_OFFSET,
+  API_PORT, API_URL, DB_URL, FUNCTION_LOG_DIR, FUNCTION_V8_FLAGS, GATEWAY_PID_FILE, HOST, ROOT, RUN_DIR, STACK_DIR, WORKER_BASE_PORT, INSPECT_PORT_OFFSET,
 } from "./paths.ts";
 import { parseEnvFile } from "./env-file.ts";
 import { functionVariables } from "./function-env.ts";
@@ -55,6 +55,7 @@ export const RELOAD_FILE = join(RUN_DIR, "reload.json");
 export const EFFECTIVE_ENV_FILE = join(RUN_DIR, "function-env.json");
 
 const DENO = join(ROOT, "node_modules", ".bin", "deno");
+
 let stopping = false;
 
 function functionEnv(keys: StackKeys): NodeJS.ProcessEnv {
@@ -84,7 +85,7 @@ function startWorker(w: Worker, env: NodeJS.ProcessEnv): void {
     [
       // The import map config.toml names, as the platform gets it with the upload (not as a Deno config).
       "run", "--node-modules-dir=manual", "--no-config", ...(w.fn.importMap ? ["--import-map", w.fn.importMap] : []),
-      "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--no-prompt", "--no-lock",
+      "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--no-prompt", "--no-lock", `--v8-flags=${FUNCTION_V8_FLAGS}`,
       // STACK_INSPECT=1 opens each process's V8 inspector on its port + INSPECT_PORT_OFFSET (scripts/bench/profile.ts).
       ...(process.env.STACK_INSPECT === "1" ? [`--inspect=${HOST}:${w.port + INSPECT_PORT_OFFSET}`] : []),
       w.fn.entrypoint,

@@ -46,3 +46,14 @@ export const PG_DATA_LINK = join(STACK_DIR, "db");
 export const GATEWAY_PID_FILE = join(RUN_DIR, "gateway.pid");
 export const GATEWAY_LOG = join(LOG_DIR, "gateway.log");
 export const FUNCTION_LOG_DIR = join(LOG_DIR, "functions");
+
+/**
+ * The V8 flags of a function process: the heap limit of a hosted Edge Function (256 MB). Supabase's edge
+ * runtime creates each function's isolate with that limit (V8's `heap_limits`), and V8 sizes the young
+ * generation from it. Plain `deno run` sizes the heap from the machine's memory (4 GB on a 24 GB machine), and
+ * a refresh run's short-lived garbage then grew the process to about 200 MB where the 256 MB-limited one
+ * stays near 110 MB (`npm run bench`, part B). With the same limit, a function that would run out of memory
+ * on the platform does so here too.
+ * https://supabase.com/docs/guides/functions/limits
+ */
+export const FUNCTION_V8_FLAGS = "--max-heap-size=256";
