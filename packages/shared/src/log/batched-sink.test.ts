@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batchedSink } from "./batched-sink.ts";
+import { batchedSink, MAX_LOG_MESSAGE_CHARS } from "./batched-sink.ts";
 
 const turn = () => new Promise((r) => setTimeout(r, 5));
 
@@ -16,13 +16,26 @@ describe("batchedSink", () => {
     expect(writes).toEqual(["a\nb", "c"]);
   });
 
-  it("writes at once when maxLines wait", async () => {
+  it("never joins more than maxChars into one write; a longer line goes alone", async () => {
     const writes: string[] = [];
-    const sink = batchedSink((t) => writes.push(t), 3);
-    for (const l of ["1", "2", "3", "4"]) sink(l);
-    expect(writes).toEqual(["1\n2\n3"]);
+    const sink = batchedSink((t) => writes.push(t), 9);
+    for (const l of ["1111", "2222", "3", "444444444444"]) sink(l);
+    // "1111\n2222" is 9 characters: the limit; "3" would make it 11.
+    expect(writes).toEqual(["1111\n2222", "3"]);
     await turn();
-    expect(writes).toEqual(["1\n2\n3", "4"]);
+    expect(writes).toEqual(["1111\n2222", "3", "444444444444"]);
+    expect(writes.slice(0, 2).every((w) => w.length <= 9)).toBe(true);
+  });
+
+  it("keeps each write of a busy turn under the platform's message limit", async () => {
+    const writes: string[] = [];
+    const sink = batchedSink((t) => writes.push(t));
+    const line = JSON.stringify({ level: "info", event: "refreshed", provider: "spotify", pad: "x".repeat(150) });
+    for (let i = 0; i < 1000; i++) sink(line);
+    await turn();
+    expect(writes.join("\n").split("\n")).toHaveLength(1000);
+    expect(Math.max(...writes.map((w) => w.length))).toBeLessThanOrEqual(MAX_LOG_MESSAGE_CHARS);
+    expect(writes.length).toBeLessThan(30);
   });
 
   it("flush writes what waits at once", () => {
