@@ -33,7 +33,7 @@ import { benchHealth } from "./bench/token-health-at-scale.ts";
 import { targetsTable } from "./bench/targets.ts";
 import { loadKeys, signUserToken } from "./stack/keys.ts";
 import { down, fetchFunctionStatus, readGatewayPid, up } from "./stack/lifecycle.ts";
-import { API_URL, DB_URL, HOST, INSPECT_PORT_OFFSET, ROOT } from "./stack/paths.ts";
+import { API_URL, DB_URL, FUNCTION_V8_FLAGS, HOST, INSPECT_PORT_OFFSET, ROOT } from "./stack/paths.ts";
 import { ensureUser } from "./stack/users.ts";
 
 const EMULATOR_PORT = 54399;
@@ -121,7 +121,7 @@ async function main() {
     if (PARTS.has("A")) {
     log("A. get-token on a valid token, 50 clients…");
     await sql`insert into public.platform_connections ${sql(await seed("spotify", "bench-valid", 86_400))}`;
-    const floor = spawn(join(ROOT, "node_modules", ".bin", "deno"), ["run", "--node-modules-dir=manual", "--no-lock", "--config", join(ROOT, "supabase/functions/deno.json"), "-A", join(ROOT, "scripts/bench/floor-server.ts")], {
+    const floor = spawn(join(ROOT, "node_modules", ".bin", "deno"), ["run", "--node-modules-dir=manual", "--no-lock", `--v8-flags=${FUNCTION_V8_FLAGS}`, "--config", join(ROOT, "supabase/functions/deno.json"), "-A", join(ROOT, "scripts/bench/floor-server.ts")], {
       env: { ...process.env, SUPABASE_DB_URL: DB_URL, DENO_SERVE_ADDRESS: `tcp:${HOST}:${FLOOR_PORT}`, NO_COLOR: "1" }, stdio: "ignore",
     });
     try {
@@ -132,8 +132,15 @@ async function main() {
       const worker = (await fetchFunctionStatus())!.find((f) => f.name === "get-token")!.workers[0]!;
       await closedLoop(`http://${HOST}:${FLOOR_PORT}/`, {}, floorBody, 50, 2000);
       await closedLoop(`${API_URL}/functions/v1/get-token`, auth, body, 50, 2000);
-      const floorRun = await closedLoop(`http://${HOST}:${FLOOR_PORT}/`, {}, floorBody, 50, DURATION_MS);
-      const direct = () => closedLoop(`http://${HOST}:${worker.port}/get-token`, auth, body, 50, DURATION_MS);
+      // CPU per request of the serving process (from /proc): steadier than throughput on a machine the load
+      // generator shares, and what get-token adds over the floor.
+      const withCpu = async (pid: number, run: () => ReturnType<typeof closedLoop>) => {
+        const cpu0 = cpuMs(pid);
+        const r = await run();
+        return { ...r, cpu_us_per_request: ((cpuMs(pid) - cpu0) * 1000) / Math.max(1, r.requests) };
+      };
+      const floorRun = await withCpu(floor.pid!, () => closedLoop(`http://${HOST}:${FLOOR_PORT}/`, {}, floorBody, 50, DURATION_MS));
+      const direct = () => withCpu(worker.pid!, () => closedLoop(`http://${HOST}:${worker.port}/get-token`, auth, body, 50, DURATION_MS));
       let directRun;
       if (PROFILE) {
         // Profiled separately: the sampler costs throughput, so the measured run goes without it.
@@ -147,7 +154,7 @@ async function main() {
         get_token_one_process_direct: directRun,
         get_token_via_gateway_two_processes: await closedLoop(`${API_URL}/functions/v1/get-token`, auth, body, 50, DURATION_MS),
         // The floor again after get-token: the machine is shared, so the floor is bracketed.
-        floor_again: await closedLoop(`http://${HOST}:${FLOOR_PORT}/`, {}, floorBody, 50, DURATION_MS),
+        floor_again: await withCpu(floor.pid!, () => closedLoop(`http://${HOST}:${FLOOR_PORT}/`, {}, floorBody, 50, DURATION_MS)),
       };
       results.valid_token = a;
       if (PROFILE) results.get_token_heap_bytes = await heapSnapshot(HOST, worker.port + INSPECT_PORT_OFFSET, join(OUT, "get-token.heapsnapshot"));

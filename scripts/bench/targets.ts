@@ -40,6 +40,16 @@ export function targetsTable(results: Results): { rows: TargetRow[]; text: strin
       measured: `${f(d.p99)} ms (${f(p99Ratio, 2)}× floor's)`,
       target: "≤1.5× floor's p99", ratio: p99Ratio / 1.5, met: p99Ratio <= 1.5,
     });
+    const cpu = (l: Load | undefined) => (l as { cpu_us_per_request?: number } | undefined)?.cpu_us_per_request;
+    const floorCpu = floors.map(cpu).filter((x): x is number => typeof x === "number");
+    if (cpu(d) !== undefined && floorCpu.length) {
+      const fc = floorCpu.reduce((x, y) => x + y, 0) / floorCpu.length;
+      rows.push({
+        measurement: "CPU per request of the serving process (/proc): get-token direct against the floor",
+        measured: `${f(cpu(d), 0)} µs against ${f(fc, 0)} µs (${f(cpu(d)! / fc, 2)}×)`,
+        target: "—", ratio: null, met: null,
+      });
+    }
     const g = a.get_token_via_gateway_two_processes;
     if (g) rows.push({ measurement: "get-token via the local gateway, two processes", measured: `${f(g.rps, 0)} req/s, p99 ${f(g.p99)} ms`, target: "—", ratio: null, met: null });
   }
