@@ -22,7 +22,7 @@ export interface ConnectionRow {
   /** Read by readConnection only (the lease and claim functions do not return them). */
   next_attempt_at?: Date | null;
   last_sync_status?: string | null;
-  /** A refreshed token set waits in pending_token_sets (acquireLease). */
+  /** A refreshed token set waits in pending_token_sets (acquireLease and the refresh claim). */
   has_pending?: boolean;
 }
 
@@ -117,19 +117,42 @@ export interface SaveTokens {
   tokenType: string;
 }
 
+/** What a successful save also writes, in the same statement (never at the cost of the save). */
+export interface SaveExtras {
+  /** The refresh's success audit row, with this duration in ms; none when absent. */
+  logDurationMs?: number | null;
+  /** The keep-alive date, applied as provider_tokens.schedule_keepalive would; none when absent. */
+  keepAliveAt?: Date | null;
+}
+
 /**
- * Compare-and-set on (lease owner, version); false when another writer got there first. Scopes travel as
- * JSON text: postgres.js serialises a `sql.array` wrongly on a connection that has not fetched its array
- * types yet, and this must never fail after the provider has rotated the refresh token.
+ * Compare-and-set on (lease owner, version); false when another writer got there first. On a save, the same
+ * statement writes the audit row and the keep-alive date of `extras` (the function guards both, so neither can
+ * fail the save). Scopes travel as JSON text: postgres.js serialises a `sql.array` wrongly on a connection that
+ * has not fetched its array types yet, and this must never fail after the provider has rotated the refresh token.
  */
-export async function saveRefreshed(sql: Sql, t: SaveTokens): Promise<boolean> {
+export async function saveRefreshed(sql: Sql, t: SaveTokens, extras: SaveExtras = {}): Promise<boolean> {
   const [row] = await sql<{ saved: boolean }[]>`
     select provider_tokens.save_refreshed_tokens(
       ${t.id}, ${t.owner}, ${t.expectedVersion}, ${t.accessToken}, ${t.refreshToken}, ${t.keyId},
       ${t.expiresAt}, ${t.refreshTokenExpiresAt},
-      array(select jsonb_array_elements_text(${JSON.stringify(t.scopes)}::text::jsonb)), ${t.tokenType}, null
+      array(select jsonb_array_elements_text(${JSON.stringify(t.scopes)}::text::jsonb)), ${t.tokenType}, null,
+      ${auditDurationMs(extras.logDurationMs)}, ${validDate(extras.keepAliveAt)}
     ) as saved`;
   return row?.saved === true;
+}
+
+/**
+ * A duration the integer parameter accepts, or null. The parameters are bound before the function's guards
+ * run: a fraction, NaN or an overflow there would fail the whole save, not only its audit row.
+ */
+export function auditDurationMs(ms: number | null | undefined): number | null {
+  return typeof ms === "number" && Number.isFinite(ms) ? Math.min(Math.max(0, Math.round(ms)), 2_147_483_647) : null;
+}
+
+/** The date, or null when absent or invalid (an invalid Date cannot be serialised: the save would throw). */
+function validDate(d: Date | null | undefined): Date | null {
+  return d instanceof Date && Number.isFinite(d.getTime()) ? d : null;
 }
 
 /**

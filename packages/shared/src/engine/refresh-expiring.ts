@@ -139,6 +139,8 @@ export async function runRefreshExpiring(
   const broken = new Set<string>();
   const paused = new Set<string>();
   const gate = schedulerGate(options, now);
+  // Claims lease their rows for two leases, so most rows reach their provider call without a renewal.
+  const claimLeaseSeconds = leaseOf(deps) * 2;
   // Leave room for the calls in flight to finish (provider timeout 10 s) before the budget ends.
   const claimUntil = deadline - 12_000;
 
@@ -152,7 +154,7 @@ export async function runRefreshExpiring(
     await deferConnection(deps.sql, row.id, owner, at);
   }
 
-  async function refreshOne(row: ConnectionRow): Promise<void> {
+  async function refreshOne(row: ClaimedRow): Promise<void> {
     if (budgetReached(rowsActive)) return defer(row, nowOf(deps));
     const admission = await gate.admit(row.provider);
     if (!admission.admitted) {
@@ -165,20 +167,27 @@ export async function runRefreshExpiring(
         return await defer(row, nowOf(deps));
       }
       if (budgetReached(rowsActive)) return await defer(row, nowOf(deps));
-      // Renew the lease right before the provider call, so it cannot lapse while the call is in flight
-      // (a row may have waited in the queue for part of its claim lease).
-      const leased = await acquireLease(deps.sql, row.id, owner, leaseOf(deps));
-      if (!leased) {
-        summary.skipped += 1;
-        return;
-      }
-      if (leased.version !== row.version) {
-        // Someone rewrote the row since the claim (a reconnect, a disconnect, a refresh after our claim lease
-        // lapsed): it is no longer what was due. Give the renewed lease back at once, or the row would stay
-        // blocked for a whole lease.
-        await releaseLease(deps.sql, row.id, owner);
-        summary.skipped += 1;
-        return;
+      // The provider call and the save need a whole lease ahead of them. Most rows still have it from their
+      // claim; one that waited in the queue or at the gate for more than a lease renews it first. Without a
+      // renewal the claim's row is used as it is: its version and has_pending were read under the claim's
+      // lease, and a row rewritten since (a reconnect, a disconnect) fails the save's compare-and-set and ends
+      // as superseded, its new tokens untouched.
+      let leased: ConnectionRow = row;
+      if (mustRenewClaimLease(row.claimSentAt, now(), claimLeaseSeconds * 1000, leaseOf(deps) * 1000)) {
+        const renewed = await acquireLease(deps.sql, row.id, owner, leaseOf(deps));
+        if (!renewed) {
+          summary.skipped += 1;
+          return;
+        }
+        if (renewed.version !== row.version) {
+          // Someone rewrote the row since the claim (a reconnect, a disconnect, a refresh after our claim lease
+          // lapsed): it is no longer what was due. Give the renewed lease back at once, or the row would stay
+          // blocked for a whole lease.
+          await releaseLease(deps.sql, row.id, owner);
+          summary.skipped += 1;
+          return;
+        }
+        leased = renewed;
       }
       const effect = recordOutcome(gate, row.provider, await refreshLeased(deps, leased, owner), now);
       summary[effect.counted] += 1;
@@ -229,8 +238,8 @@ export async function runRefreshExpiring(
   }
 
   /** Runs `work` over claimed batches with `concurrency` workers until the claim returns nothing or time is up. */
-  async function drain(claim: (n: number) => Promise<ConnectionRow[]>, work: (row: ConnectionRow) => Promise<void>) {
-    const queue: ConnectionRow[] = [];
+  async function drain<R extends ConnectionRow>(claim: (n: number) => Promise<R[]>, work: (row: R) => Promise<void>) {
+    const queue: R[] = [];
     let exhausted = false;
     let claiming: Promise<void> | null = null;
     const refill = async () => {
@@ -295,9 +304,12 @@ export async function runRefreshExpiring(
   };
 
   try {
-    const lease = leaseOf(deps) * 2;
-    await drain((n) => claimDuePartition(deps.sql, n, lease, owner, options.windowSeconds, partition, partitions), refreshOne);
-    await drain((n) => claimDueValidationsPartition(deps.sql, n, lease, owner, partition, partitions), validateOne);
+    await drain(async (n) => {
+      const sentAt = now();
+      const rows = await claimDuePartition(deps.sql, n, claimLeaseSeconds, owner, options.windowSeconds, partition, partitions);
+      return rows.map((r) => Object.assign(r, { claimSentAt: sentAt }));
+    }, refreshOne);
+    await drain((n) => claimDueValidationsPartition(deps.sql, n, claimLeaseSeconds, owner, partition, partitions), validateOne);
   } catch (err) {
     await finish(err);
     throw err;
@@ -365,11 +377,32 @@ export function recordOutcome(gate: ProviderGate, provider: string, outcome: Ref
   }
 }
 
-/** claim_due_connections over one partition (the six-argument form; one partition is the whole table). */
+/** A row of a refresh claim, and when that claim was sent (the engine's clock). */
+type ClaimedRow = ConnectionRow & { claimSentAt: number };
+
+/**
+ * Whether a claimed row must renew its lease before the provider call: when less than one lease (`leaseMs`)
+ * of its claim lease (`claimLeaseMs`) is left. Elapsed time is measured on the engine's clock from when the
+ * claim was sent, which is no later than when the database started the lease, so the estimate of what is left
+ * never runs long; the database's timestamps are never compared with the local clock. A clock that went back
+ * renews.
+ */
+export function mustRenewClaimLease(claimSentAt: number, now: number, claimLeaseMs: number, leaseMs: number): boolean {
+  const elapsed = now - claimSentAt;
+  return elapsed < 0 || claimLeaseMs - elapsed < leaseMs;
+}
+
+/**
+ * claim_due_connections over one partition (the six-argument form; one partition is the whole table). Each
+ * row says whether a parked set waits (`has_pending`), asked after the claim took the row's lease, as
+ * acquireLease does: a refresh that keeps the claim's lease still reconciles a parked set first.
+ */
 export async function claimDuePartition(
   sql: Sql, batch: number, leaseSeconds: number, owner: string, windowSeconds: number, partition: number, partitions: number,
 ): Promise<ConnectionRow[]> {
-  return sql<ConnectionRow[]>`select * from provider_tokens.claim_due_connections(${batch}, ${leaseSeconds}, ${owner}, ${windowSeconds}, ${partition}, ${partitions})`;
+  return sql<ConnectionRow[]>`
+    select c.*, provider_tokens.connection_has_parked(c.id) as has_pending
+    from provider_tokens.claim_due_connections(${batch}, ${leaseSeconds}, ${owner}, ${windowSeconds}, ${partition}, ${partitions}) as c`;
 }
 
 /** claim_due_validations over one partition. */

@@ -14,7 +14,7 @@ async function refreshOnce(answer: () => Response, row: Partial<FakeRow> = {}) {
   store.rows.set(r.id, r);
   const leased = (await acquireLease(deps.sql, r.id, "me", 45))!;
   const outcome = await refreshLeased(deps, leased, "me");
-  return { outcome, row: store.rows.get(r.id)!, clock };
+  return { outcome, row: store.rows.get(r.id)!, clock, store };
 }
 
 const unavailable = () => new Response("down", { status: 503 });
@@ -55,6 +55,15 @@ describe("the leased refresh's retry dates, on an injected clock", () => {
     const { row, outcome } = await refreshOnce(() => Response.json({ error: "invalid_grant" }, { status: 400 }));
     expect(outcome).toMatchObject({ kind: "failed", code: "reauth_required", retryAt: null });
     expect([row.status, row.next_attempt_at]).toEqual(["needs_reauth", null]);
+  });
+
+  it("a saved refresh writes its audit row and keep-alive date in the save's statement, and nothing after it", async () => {
+    // Google's refresh tokens die after six months unused; a 30-day access token would outlive the keep-alive.
+    const { outcome, row, store } = await refreshOnce(tokenAnswer("at-2", 30 * 86_400), { provider: "google" });
+    expect(outcome).toMatchObject({ kind: "refreshed", persisted: "saved" });
+    expect(store.calls.map((c) => c.fn)).toEqual(["acquire_refresh_lease", "save_refreshed_tokens"]);
+    expect(store.audit).toEqual([{ connection_id: row.id, action: "refresh", outcome: "success", duration_ms: 0 }]);
+    expect(row.next_attempt_at).toEqual(new Date(T0 + 7 * 86_400_000));
   });
 
   it("a refreshed token's expiry counts from the clock's now", async () => {

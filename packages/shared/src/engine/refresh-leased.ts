@@ -126,8 +126,11 @@ export async function refreshLeased(
       scopes: set.scopes,
       tokenType: set.tokenType,
     };
+    const keepAlive = keepAliveAt(provider.definition.tokens.refreshTokenIdleSeconds, set.expiresAt, nowOf(deps), keepAliveDaysFromEnv(deps.env));
     const result = await persistRefreshed({
-      save: () => saveRefreshed(deps.sql, { ...values, owner }),
+      // One statement: a successful save also writes its audit row and the keep-alive date (each guarded in
+      // the function, so neither can cost the save); a refused or lost compare-and-set writes neither.
+      save: () => saveRefreshed(deps.sql, { ...values, owner }, { logDurationMs: clockOf(deps)() - started, keepAliveAt: keepAlive }),
       park: () => parkRefreshed(deps.sql, values),
       onRefused: (step, attempt, error) =>
         deps.logger.warn("refresh_save_refused", { provider: row.provider, code: "save_failed", step, attempt, sql_error: sqlState(error) }),
@@ -148,13 +151,15 @@ export async function refreshLeased(
       });
       await logEvent(deps.sql, { connectionId: row.id, action: "refresh", outcome: "failure", errorCode: "save_failed", durationMs }).catch(() => {});
     } else {
-      const keepAlive = keepAliveAt(provider.definition.tokens.refreshTokenIdleSeconds, set.expiresAt, nowOf(deps), keepAliveDaysFromEnv(deps.env));
-      if (keepAlive && result.persisted === "saved") await deps.sql`select provider_tokens.schedule_keepalive(${row.id}, ${keepAlive})`.catch(() => {});
       deps.logger.info("refreshed", {
         provider: row.provider, rotated: set.refreshTokenRotated, duration_ms: durationMs, persisted: result.persisted,
         save_attempts: result.attempts, unsaved_ms: unsavedMs,
       });
-      await logEvent(deps.sql, { connectionId: row.id, action: "refresh", outcome: "success", durationMs }).catch(() => {});
+      // A saved set's audit row came with the save; a parked one gets its own (and no keep-alive: the row is
+      // unchanged until the set is applied).
+      if (result.persisted === "parked") {
+        await logEvent(deps.sql, { connectionId: row.id, action: "refresh", outcome: "success", durationMs }).catch(() => {});
+      }
     }
     return {
       kind: "refreshed", accessToken: set.accessToken, tokenType: set.tokenType, scopes: set.scopes, expiresAt: set.expiresAt, durationMs,
