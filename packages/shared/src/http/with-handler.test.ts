@@ -25,6 +25,33 @@ describe("withHandler", () => {
     const res = await h(new Request("http://x/fn", { method: "OPTIONS" }));
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-allow-methods")).toContain("POST");
+    expect(res.headers.get("access-control-allow-headers")).toContain("apikey");
+    expect(res.headers.get("access-control-max-age")).toBe("86400");
+  });
+
+  it("gives an actual response the response CORS headers only, and the handler's own headers", async () => {
+    const h = withHandler({ authenticate: allowAll, logger }, {
+      POST: route({ auth: "service", handle: async () => json({}, 503, { "retry-after": "5" }) }),
+    });
+    const res = await h(post("{}"));
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-expose-headers")).toBe("retry-after");
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    // Read on a preflight only.
+    expect(res.headers.get("access-control-allow-methods")).toBeNull();
+    expect(res.headers.get("access-control-max-age")).toBeNull();
+  });
+
+  it("adds CORS to a response a handler built itself", async () => {
+    const h = withHandler({ authenticate: allowAll, logger }, {
+      POST: route({ auth: "service", handle: async () => new Response("ok", { status: 200 }) }),
+    });
+    const res = await h(post("{}"));
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-expose-headers")).toBe("retry-after");
+    expect(await res.text()).toBe("ok");
   });
 
   it("puts CORS on errors too, in the contract's shape", async () => {

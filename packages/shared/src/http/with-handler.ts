@@ -3,7 +3,7 @@ import { EngineError } from "../engine/engine-error.ts";
 import type { Logger } from "../log/logger.ts";
 import { ApiError, errorBody, INTERNAL_ERROR_MESSAGE, keyUnavailable } from "./api-error.ts";
 import type { Authenticate, AuthMode, PrincipalFor } from "./authenticate.ts";
-import { CORS_HEADERS, withCors } from "./cors.ts";
+import { CORS_RESPONSE_HEADERS, preflightResponse, withCors } from "./cors.ts";
 import { apiErrorOf } from "./engine-error-response.ts";
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./read-json-body.ts";
 
@@ -38,7 +38,7 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   return new Response(JSON.stringify(body), {
     status,
     // CORS set here at construction; withCors then finds it and leaves the headers alone.
-    headers: { ...CORS_HEADERS, "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
+    headers: { ...CORS_RESPONSE_HEADERS, "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
   });
 }
 
@@ -75,7 +75,7 @@ export function withHandler(
 ): (req: Request) => Promise<Response> {
   const methods = Object.keys(routes) as Method[];
   return async (req) => {
-    if (req.method === "OPTIONS") return withCors(new Response(null, { status: 204 }));
+    if (req.method === "OPTIONS") return preflightResponse();
     try {
       const r = Object.hasOwn(routes, req.method) ? routes[req.method as Method] : undefined;
       if (!r) {
