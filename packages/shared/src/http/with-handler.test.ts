@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "./api-error.ts";
 import type { Authenticate } from "./authenticate.ts";
+import { batchedSink } from "../log/batched-sink.ts";
 import { createLogger } from "../log/logger.ts";
 import { EngineError } from "../engine/engine-error.ts";
 import { json, route, withHandler } from "./with-handler.ts";
@@ -60,6 +61,25 @@ describe("withHandler", () => {
     expect(res.status).toBe(401);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(await res.json()).toEqual({ error: { code: "unauthorized", message: "the Authorization header is missing" } });
+  });
+
+  it("writes what a request logged by the time its answer leaves, errors included", async () => {
+    const written: string[] = [];
+    const sink = batchedSink((t) => written.push(t), { intervalMs: 60_000 });
+    const h = withHandler({ authenticate: allowAll, logger: createLogger("test", sink), flushLogs: sink.flush }, {
+      POST: route({
+        auth: "service",
+        handle: async (_r, { body }) => {
+          if (body.fail) throw new Error("boom");
+          return json({});
+        },
+      }),
+    });
+    await h(post("{}"));
+    expect(written).toEqual([]);
+    const res = await h(post('{"fail":true}'));
+    expect(res.status).toBe(500);
+    expect(written.join("\n")).toContain('"event":"unhandled_error"');
   });
 
   it("refuses other methods with 405 and an Allow header", async () => {

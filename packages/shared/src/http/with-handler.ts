@@ -70,12 +70,21 @@ async function serve<M extends AuthMode>(deps: { authenticate: Authenticate }, r
  * the caller or the log).
  */
 export function withHandler(
-  deps: { authenticate: Authenticate; logger: Logger },
+  deps: { authenticate: Authenticate; logger: Logger; flushLogs?: () => void },
   routes: Routes,
 ): (req: Request) => Promise<Response> {
   const methods = Object.keys(routes) as Method[];
   return async (req) => {
     if (req.method === "OPTIONS") return preflightResponse();
+    try {
+      return await answer(req);
+    } finally {
+      // The lines a request logged are written by the time its answer leaves (log/batched-sink.ts).
+      deps.flushLogs?.();
+    }
+  };
+
+  async function answer(req: Request): Promise<Response> {
     try {
       const r = Object.hasOwn(routes, req.method) ? routes[req.method as Method] : undefined;
       if (!r) {
@@ -97,5 +106,5 @@ export function withHandler(
       });
       return withCors(json({ error: { code: "internal", message: INTERNAL_ERROR_MESSAGE } }, 500));
     }
-  };
+  }
 }
